@@ -1,0 +1,164 @@
+"""Every setting of the server, read from the environment in one place.
+
+Names follow the reference server wherever it has one (`APP_SERVER_SECRET_KEY`, `HASH_KEY`,
+`DATABASE_URL`, `IS_PROD`, ...), so operators can move an existing `.env` across unchanged.
+Settings of our own start with `APPCONNECT_`. Connector-specific settings (e.g. Pipedrive's client
+id) live beside their connector, not here.
+
+In development (the default) missing secrets are generated once and kept in a local state file so
+that a fresh checkout serves with no configuration; in production (`IS_PROD=true`) a missing
+secret stops start-up with a one-line error naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import structlog
+from pydantic import AliasChoices, BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = structlog.get_logger(__name__)
+
+SECRET_SETTINGS = ("APP_SERVER_SECRET_KEY", "HASH_KEY")
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up cannot continue; the message is one line naming what to fix."""
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+CsvList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_csv)]
+
+
+class Settings(BaseSettings):
+    """The server's configuration. Build it with `Settings()` (environment) or keyword arguments."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    app_server_secret_key: str | None = Field(default=None, validation_alias="APP_SERVER_SECRET_KEY")
+    hash_key: str | None = Field(default=None, validation_alias="HASH_KEY")
+    database_url: str = Field(default="sqlite:///appconnect.db", validation_alias="DATABASE_URL")
+    is_prod: bool = Field(default=False, validation_alias="IS_PROD")
+    app_server: str = Field(default="http://localhost:6066", validation_alias="APP_SERVER")
+    override_app_server: str | None = Field(default=None, validation_alias="OVERRIDE_APP_SERVER")
+    override_server_side_logging_server: str | None = Field(
+        default=None, validation_alias="OVERRIDE_SERVER_SIDE_LOGGING_SERVER"
+    )
+    use_cache: bool = Field(default=False, validation_alias="USE_CACHE")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("APP_HOST", "HOST"))
+    port: int = Field(default=6066, validation_alias="PORT")
+    admin_extension_id_dev_pass_list: CsvList = Field(
+        default=(), validation_alias="ADMIN_EXTENSION_ID_DEV_PASS_LIST"
+    )
+    ringcentral_server: str = Field(
+        default="https://platform.ringcentral.com", validation_alias="RINGCENTRAL_SERVER"
+    )
+    ringcentral_client_id: str | None = Field(default=None, validation_alias="RINGCENTRAL_CLIENT_ID")
+    ringcentral_client_secret: str | None = Field(default=None, validation_alias="RINGCENTRAL_CLIENT_SECRET")
+    developer_portal_url: str = Field(
+        default="https://appconnect.labs.ringcentral.com/public-api",
+        validation_alias="APPCONNECT_DEVELOPER_PORTAL_URL",
+    )
+    ssl_cert_file: str | None = Field(default=None, validation_alias="SSL_CERT_FILE")
+    allow_private_networks: bool | None = Field(
+        default=None, validation_alias="APPCONNECT_ALLOW_PRIVATE_NETWORKS"
+    )
+    crm_timeout_seconds: float = Field(default=30.0, validation_alias="APPCONNECT_CRM_TIMEOUT")
+    state_file: Path = Field(
+        default=Path(".appconnect/state.json"), validation_alias="APPCONNECT_STATE_FILE"
+    )
+    connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_CONNECTORS")
+    sample_crm_database_url: str = Field(
+        default="sqlite:///appconnect-sample-crm.db", validation_alias="SAMPLE_CRM_DATABASE_URL"
+    )
+    create_wait_seconds: float = Field(default=10.0, validation_alias="APPCONNECT_CREATE_WAIT_SECONDS")
+    auto_migrate: bool = Field(default=True, validation_alias="APPCONNECT_AUTO_MIGRATE")
+
+    @property
+    def private_networks_allowed(self) -> bool:
+        """Loopback/private CRM hosts are reachable in development, refused in production by default."""
+        if self.allow_private_networks is not None:
+            return self.allow_private_networks
+        return not self.is_prod
+
+    @property
+    def public_server_url(self) -> str:
+        return (self.override_app_server or self.app_server).rstrip("/")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The two secrets every process needs; always present once `resolve_secrets` has run."""
+
+    app_server_secret_key: str
+    hash_key: str
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Return the configured secrets, generating missing ones in development.
+
+    Generated values are written once to `settings.state_file` (mode 0600) and reused on the next
+    start and by every worker, so JWTs and hashes stay valid across restarts.
+    """
+    configured = {
+        "APP_SERVER_SECRET_KEY": settings.app_server_secret_key,
+        "HASH_KEY": settings.hash_key,
+    }
+    missing = [name for name, value in configured.items() if not value]
+    if missing and settings.is_prod:
+        raise ConfigurationError(f"{missing[0]} must be set when IS_PROD=true")
+    if missing:
+        stored = _load_state(settings.state_file)
+        changed = False
+        for name in missing:
+            if not stored.get(name):
+                stored[name] = secrets.token_urlsafe(48)
+                changed = True
+            configured[name] = stored[name]
+        if changed:
+            _save_state(settings.state_file, stored)
+            log.warning(
+                "generated development secrets",
+                variables=missing,
+                state_file=str(settings.state_file),
+                hint="set them in the environment for production",
+            )
+        else:
+            log.info("using development secrets from state file", state_file=str(settings.state_file))
+    return Secrets(
+        app_server_secret_key=str(configured["APP_SERVER_SECRET_KEY"]),
+        hash_key=str(configured["HASH_KEY"]),
+    )
+
+
+def _load_state(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(f"cannot read the state file {path}: {error}") from error
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save_state(path: Path, data: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)

@@ -1,0 +1,51 @@
+"""Persistence: one `Store` per process, with a repository per table.
+
+Nothing outside this package writes SQL. Services receive a `Store` and call its repositories;
+connectors never see it.
+"""
+
+from __future__ import annotations
+
+from appconnect.security import SecretBox
+from appconnect.store.account_data import AccountDataRepository
+from appconnect.store.admin_configs import AdminConfigRepository
+from appconnect.store.call_logs import CallLogRepository, ExtensionIdentity, Reservation
+from appconnect.store.db import Database, DatabaseUrlError, async_url, backend_name
+from appconnect.store.message_logs import MessageLogRepository
+from appconnect.store.migrate import current_revision, head_revision, upgrade
+from appconnect.store.note_cache import NoteCacheRepository
+from appconnect.store.users import UserRepository
+
+
+class Store:
+    """The database and every repository over it."""
+
+    def __init__(self, database: Database, box: SecretBox) -> None:
+        self.database = database
+        self.users = UserRepository(database, box)
+        self.call_logs = CallLogRepository(database)
+        self.message_logs = MessageLogRepository(database)
+        self.account_data = AccountDataRepository(database)
+        self.admin_configs = AdminConfigRepository(database)
+        self.note_cache = NoteCacheRepository(database)
+
+    @classmethod
+    def open(cls, database_url: str, server_secret: str) -> Store:
+        return cls(Database(database_url), SecretBox.from_server_secret(server_secret))
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+__all__ = [
+    "Database",
+    "DatabaseUrlError",
+    "ExtensionIdentity",
+    "Reservation",
+    "Store",
+    "async_url",
+    "backend_name",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]

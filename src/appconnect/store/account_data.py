@@ -1,0 +1,58 @@
+"""Per-account data: the shared contact cache and connector account data (e.g. activity types)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from appconnect.store.db import Database
+from appconnect.store.models import AccountDataRow
+
+
+class AccountDataRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, rc_account_id: str, platform: str, key: str) -> Any | None:
+        entry = await self.get_with_time(rc_account_id, platform, key)
+        return None if entry is None else entry[0]
+
+    async def get_with_time(self, rc_account_id: str, platform: str, key: str) -> tuple[Any, datetime] | None:
+        """The stored value and when it was last written, or None."""
+        async with self._db.sessions() as session:
+            row = await session.get(AccountDataRow, (rc_account_id, platform, key))
+            return None if row is None else (row.data, row.updated_at)
+
+    async def put(self, rc_account_id: str, platform: str, key: str, data: Any) -> None:
+        """Create or replace one entry (atomic upsert, safe under concurrent writers)."""
+        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        statement = insert(AccountDataRow).values(
+            rc_account_id=rc_account_id, platform_name=platform, data_key=key, data=data
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["rc_account_id", "platform_name", "data_key"],
+            set_={"data": statement.excluded.data, "updated_at": datetime.now().astimezone()},
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement)
+
+    async def delete(self, rc_account_id: str, platform: str, key: str) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(AccountDataRow).where(
+                    AccountDataRow.rc_account_id == rc_account_id,
+                    AccountDataRow.platform_name == platform,
+                    AccountDataRow.data_key == key,
+                )
+            )
+
+    async def keys(self, rc_account_id: str, platform: str) -> list[str]:
+        query = select(AccountDataRow.data_key).where(
+            AccountDataRow.rc_account_id == rc_account_id, AccountDataRow.platform_name == platform
+        )
+        async with self._db.sessions() as session:
+            return list((await session.scalars(query)).all())

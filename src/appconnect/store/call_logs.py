@@ -1,0 +1,236 @@
+"""Call-log linkages, and the reservation that makes a CRM create happen exactly once.
+
+A create first *reserves* its linkage (an insert-or-nothing on the unique identity key
+`(session_id, extension_number, hashed_extension_id)`), calls the CRM only if the reservation is
+its own, then confirms it with the CRM's log id or releases it on failure. Every process and
+machine sharing the database therefore agrees on a single winner without any in-memory lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from appconnect.domain import CallLogLink
+from appconnect.store.db import Database
+from appconnect.store.models import CallLogRow
+
+PENDING = "pending"
+CREATED = "created"
+
+
+@dataclass(frozen=True)
+class ExtensionIdentity:
+    """Which RingCentral extension a linkage belongs to (`E` and `H` of the spec, both may be "")."""
+
+    extension_number: str = ""
+    hashed_extension_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of `reserve`: either our own pending link, or the link that already exists."""
+
+    link: CallLogLink
+    is_ours: bool
+
+
+def _to_link(row: CallLogRow) -> CallLogLink:
+    return CallLogLink(
+        id=row.id,
+        session_id=row.session_id,
+        extension_number=row.extension_number,
+        hashed_extension_id=row.hashed_extension_id,
+        platform=row.platform,
+        third_party_log_id=row.third_party_log_id,
+        user_id=row.user_id,
+        contact_id=row.contact_id,
+        state=row.state,
+    )
+
+
+def _qualifies(link: CallLogLink, who: ExtensionIdentity) -> bool:
+    e, h = who.extension_number, who.hashed_extension_id
+    row_unhashed = not link.hashed_extension_id
+    if h:
+        return (
+            link.hashed_extension_id == h
+            or (bool(e) and link.extension_number == e and row_unhashed)
+            or (link.extension_number == "" and row_unhashed)
+        )
+    if e:
+        return link.extension_number == e
+    return True
+
+
+def choose_link(links: Iterable[CallLogLink], who: ExtensionIdentity) -> CallLogLink | None:
+    """Pick the one linkage a request means, by the spec's deterministic rule (§2.2).
+
+    With a hashed extension id: an exact hash match first, then a legacy row with the same
+    extension number, then a legacy row without any identity. Otherwise the first by
+    (hash, extension number).
+    """
+    candidates = [link for link in links if _qualifies(link, who)]
+    if not candidates:
+        return None
+    if who.hashed_extension_id:
+
+        def rank(link: CallLogLink) -> int:
+            if link.hashed_extension_id == who.hashed_extension_id:
+                return 0
+            return 1 if link.extension_number == who.extension_number else 2
+
+        return min(candidates, key=rank)
+    return min(candidates, key=lambda link: (link.hashed_extension_id, link.extension_number))
+
+
+class CallLogRepository:
+    def __init__(self, database: Database, *, stale_after: timedelta = timedelta(minutes=5)) -> None:
+        self._db = database
+        self._stale_after = stale_after
+
+    async def candidates(
+        self, session_ids: Sequence[str], *, platform: str | None, user_id: str | None = None
+    ) -> list[CallLogLink]:
+        """All linkages of these sessions on `platform` (and of `user_id`, when given)."""
+        query = select(CallLogRow).where(CallLogRow.session_id.in_(list(session_ids)))
+        if platform is not None:
+            query = query.where(CallLogRow.platform == platform)
+        if user_id is not None:
+            query = query.where(CallLogRow.user_id == user_id)
+        async with self._db.sessions() as session:
+            return [_to_link(row) for row in (await session.scalars(query)).all()]
+
+    async def find(
+        self,
+        session_id: str,
+        who: ExtensionIdentity,
+        *,
+        platform: str | None,
+        user_id: str | None = None,
+    ) -> CallLogLink | None:
+        return choose_link(await self.candidates([session_id], platform=platform, user_id=user_id), who)
+
+    async def reserve(
+        self,
+        *,
+        record_id: str,
+        session_id: str,
+        who: ExtensionIdentity,
+        platform: str,
+        user_id: str,
+        contact_id: str,
+    ) -> Reservation:
+        """Claim the right to create the CRM log for this session and identity.
+
+        Returns `is_ours=False` with the existing link when another request (in any process) got
+        there first. A pending reservation older than `stale_after` (its creator died) is taken
+        over.
+        """
+        for _attempt in range(3):
+            existing = await self.find(session_id, who, platform=platform)
+            if existing is not None:
+                if existing.state == PENDING and await self._reclaim_if_stale(existing):
+                    continue
+                return Reservation(link=existing, is_ours=False)
+            values = {
+                "id": record_id,
+                "session_id": session_id,
+                "extension_number": who.extension_number,
+                "hashed_extension_id": who.hashed_extension_id,
+                "platform": platform,
+                "user_id": user_id,
+                "contact_id": contact_id,
+                "third_party_log_id": None,
+                "state": PENDING,
+            }
+            insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+            statement = insert(CallLogRow).values(**values).on_conflict_do_nothing().returning(CallLogRow.id)
+            async with self._db.transaction() as session:
+                inserted = (await session.execute(statement)).first() is not None
+            if inserted:
+                link = CallLogLink(**values)  # type: ignore[arg-type]
+                return Reservation(link=link, is_ours=True)
+            holder = await self._holder_of_key(session_id, who)
+            if holder is not None:
+                return Reservation(link=holder, is_ours=False)
+        raise RuntimeError(f"could not reserve the call log of session {session_id}")
+
+    async def _holder_of_key(self, session_id: str, who: ExtensionIdentity) -> CallLogLink | None:
+        """The row holding the unique identity key, whatever its platform."""
+        query = select(CallLogRow).where(
+            CallLogRow.session_id == session_id,
+            CallLogRow.extension_number == who.extension_number,
+            CallLogRow.hashed_extension_id == who.hashed_extension_id,
+        )
+        async with self._db.sessions() as session:
+            row = (await session.scalars(query)).first()
+            return None if row is None else _to_link(row)
+
+    async def _reclaim_if_stale(self, link: CallLogLink) -> bool:
+        cutoff = datetime.now(UTC) - self._stale_after
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(CallLogRow).where(
+                    *self._key(link), CallLogRow.state == PENDING, CallLogRow.updated_at < cutoff
+                )
+            )
+            return (getattr(result, "rowcount", 0) or 0) > 0
+
+    async def confirm(self, link: CallLogLink, third_party_log_id: str) -> CallLogLink:
+        """Record the CRM's log id on our reservation."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(CallLogRow)
+                .where(*self._key(link))
+                .values(third_party_log_id=third_party_log_id, state=CREATED)
+            )
+        return CallLogLink(**{**link.__dict__, "third_party_log_id": third_party_log_id, "state": CREATED})
+
+    async def release(self, link: CallLogLink) -> None:
+        """Drop a reservation whose CRM create failed, so nothing points at a log that does not exist."""
+        async with self._db.transaction() as session:
+            await session.execute(delete(CallLogRow).where(*self._key(link), CallLogRow.state == PENDING))
+
+    async def get_exact(self, link: CallLogLink) -> CallLogLink | None:
+        async with self._db.sessions() as session:
+            row = (await session.scalars(select(CallLogRow).where(*self._key(link)))).first()
+            return None if row is None else _to_link(row)
+
+    async def insert_created(self, link: CallLogLink) -> None:
+        """Insert a finished linkage directly (imports, development mock routes)."""
+        async with self._db.transaction() as session:
+            session.add(
+                CallLogRow(
+                    id=link.id,
+                    session_id=link.session_id,
+                    extension_number=link.extension_number,
+                    hashed_extension_id=link.hashed_extension_id,
+                    platform=link.platform,
+                    third_party_log_id=link.third_party_log_id,
+                    user_id=link.user_id,
+                    contact_id=link.contact_id,
+                    state=CREATED,
+                )
+            )
+
+    async def count(self, *, platform: str | None = None) -> int:
+        query = select(CallLogRow.id)
+        if platform is not None:
+            query = query.where(CallLogRow.platform == platform)
+        async with self._db.sessions() as session:
+            return len((await session.scalars(query)).all())
+
+    @staticmethod
+    def _key(link: CallLogLink) -> tuple[object, ...]:
+        return (
+            CallLogRow.id == link.id,
+            CallLogRow.session_id == link.session_id,
+            CallLogRow.extension_number == link.extension_number,
+            CallLogRow.hashed_extension_id == link.hashed_extension_id,
+        )

@@ -1,0 +1,105 @@
+"""Database URLs, engines and sessions.
+
+Operators of the reference write `DATABASE_URL` as `sqlite:///relative.db`, `sqlite:////abs.db`,
+`postgres://...` or `postgresql://...`; SQLAlchemy needs an explicit async driver. `async_url`
+turns any of those (or an explicit SQLAlchemy URL) into the async form we run on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+class DatabaseUrlError(ValueError):
+    """DATABASE_URL names a database we do not support."""
+
+
+def _parse(raw: str) -> URL:
+    text = raw.strip()
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text[len("postgres://") :]
+    if text.startswith("sqlite:") and not text.startswith("sqlite:///") and not text.startswith("sqlite+"):
+        # `sqlite:./db.sqlite` and `sqlite://./db.sqlite` (the reference's template) name a relative file.
+        path = text[len("sqlite:") :].lstrip("/")
+        text = "sqlite:///" + path
+    try:
+        return make_url(text)
+    except Exception as error:  # SQLAlchemy raises ArgumentError with the URL inside; keep ours short
+        raise DatabaseUrlError("DATABASE_URL is not a valid database URL") from error
+
+
+def backend_name(raw: str) -> str:
+    """`sqlite` or `postgresql`, from any accepted URL form."""
+    name = _parse(raw).get_backend_name()
+    if name not in _ASYNC_DRIVERS:
+        raise DatabaseUrlError(f"DATABASE_URL names an unsupported database: {name}")
+    return name
+
+
+def async_url(raw: str) -> URL:
+    """The URL with the async driver we use for its backend (an explicit async driver is kept)."""
+    url = _parse(raw)
+    backend = backend_name(raw)
+    explicit_driver = "+" in url.drivername
+    if backend == "postgresql" and explicit_driver and url.get_driver_name() in ("asyncpg", "psycopg"):
+        return url
+    return url.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def sync_url(raw: str) -> URL:
+    """The URL with a synchronous driver, for tools that need one."""
+    url = _parse(raw)
+    return url.set(drivername=_SYNC_DRIVERS[backend_name(raw)])
+
+
+def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys)."""
+    url = async_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _tune_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+class Database:
+    """An engine plus its session factory; one per process."""
+
+    def __init__(self, raw_url: str, **engine_kwargs: Any) -> None:
+        self.raw_url = raw_url
+        self.engine = create_engine(raw_url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

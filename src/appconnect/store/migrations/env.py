@@ -1,0 +1,33 @@
+"""Alembic environment: runs on a connection handed in by `appconnect.store.migrate`."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from appconnect.store.db import sync_url
+from appconnect.store.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite needs batch mode to alter tables
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:  # plain `alembic` command line, e.g. `alembic revision --autogenerate`
+    url = config.get_main_option("sqlalchemy.url") or "sqlite:///appconnect.db"
+    with create_engine(sync_url(url)).connect() as sync_connection:
+        _run(sync_connection)
+        sync_connection.commit()

@@ -1,0 +1,156 @@
+"""The tables of the server, as SQLAlchemy 2 models.
+
+Keys and uniqueness follow the reference (see `../shared/spec`), with two additions that make
+"exactly once" enforceable by the database itself: a unique reservation key on call-log linkages
+(one per session id and extension identity) and a `state` column that marks a linkage whose CRM
+create is still in flight. Secret columns hold ciphertext (`appconnect.security.SecretBox`);
+repositories decrypt them, never the models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class UserRow(Timestamped, Base):
+    """A connected CRM user; `id` is the JWT's `id` (convention `<crmUserId>-<platform>`)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    rc_account_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    hostname: Mapped[str | None] = mapped_column(String(512))
+    timezone_name: Mapped[str | None] = mapped_column(String(255))
+    timezone_offset: Mapped[str | None] = mapped_column(String(64))
+    platform: Mapped[str | None] = mapped_column(String(255))
+    access_token: Mapped[str | None] = mapped_column(Text)  # ciphertext
+    refresh_token: Mapped[str | None] = mapped_column(Text)  # ciphertext
+    token_expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    platform_additional_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    hashed_rc_extension_id: Mapped[str | None] = mapped_column(String(255))
+    user_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CallLogRow(Timestamped, Base):
+    """Links one RingCentral call session (per extension identity) to one CRM activity.
+
+    `state` is `pending` from the moment a create reserves the row until the CRM answers, then
+    `created`; a failed create deletes its reservation, so no row ever points at nothing.
+    """
+
+    __tablename__ = "call_logs"
+    __table_args__ = (
+        UniqueConstraint(
+            "session_id", "extension_number", "hashed_extension_id", name="uq_call_logs_identity"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    extension_number: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    hashed_extension_id: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
+    platform: Mapped[str | None] = mapped_column(String(255))
+    third_party_log_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    contact_id: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="created", server_default="created")
+
+
+class MessageLogRow(Timestamped, Base):
+    """One logged RingCentral message (or, for shared SMS, one conversation log)."""
+
+    __tablename__ = "message_logs"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    platform: Mapped[str | None] = mapped_column(String(255))
+    conversation_id: Mapped[str | None] = mapped_column(String(255))
+    conversation_log_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    third_party_log_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255), index=True)
+
+
+class AdminConfigRow(Timestamped, Base):
+    """Account-level admin settings, keyed by the hashed RingCentral account id."""
+
+    __tablename__ = "admin_configs"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    custom_adapter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    admin_access_token: Mapped[str | None] = mapped_column(Text)  # ciphertext
+    admin_refresh_token: Mapped[str | None] = mapped_column(Text)  # ciphertext
+    admin_token_expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_mappings: Mapped[list[Any] | None] = mapped_column(JSON)
+
+
+class CacheRow(Timestamped, Base):
+    """Short-lived records: pending managed OAuth, async plugin tasks."""
+
+    __tablename__ = "cache"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    cache_key: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AccountDataRow(Timestamped, Base):
+    """Per-account connector data: the contact cache, activity types, managed-auth values."""
+
+    __tablename__ = "account_data"
+
+    rc_account_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    platform_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    data: Mapped[Any] = mapped_column(JSON)
+
+
+class CallDownItemRow(Timestamped, Base):
+    """One contact on a user's call-down list."""
+
+    __tablename__ = "call_down_lists"
+    __table_args__ = (Index("ix_call_down_lists_user_status", "user_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    contact_id: Mapped[str | None] = mapped_column(String(255))
+    contact_type: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_call_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NoteCacheRow(Base):
+    """A note typed before server-side logging creates the call log; lives one hour."""
+
+    __tablename__ = "note_cache"
+
+    session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,45 @@
+"""Notes typed before server-side logging creates the call log (one hour, overwritten on repeat)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from appconnect.store.db import Database
+from appconnect.store.models import NoteCacheRow
+
+NOTE_CACHE_TTL = timedelta(hours=1)
+
+
+class NoteCacheRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def put(self, session_id: str, note: str | None) -> None:
+        expires_at = datetime.now(UTC) + NOTE_CACHE_TTL
+        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        statement = insert(NoteCacheRow).values(session_id=session_id, note=note, expires_at=expires_at)
+        statement = statement.on_conflict_do_update(
+            index_elements=["session_id"], set_={"note": note, "expires_at": expires_at}
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement)
+
+    async def get(self, session_id: str) -> str | None:
+        """The cached note, or None when absent or expired."""
+        async with self._db.sessions() as session:
+            row = await session.get(NoteCacheRow, session_id)
+            if row is None:
+                return None
+            expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+            return row.note if expires_at > datetime.now(UTC) else None
+
+    async def purge_expired(self) -> int:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(NoteCacheRow).where(NoteCacheRow.expires_at <= datetime.now(UTC))
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
