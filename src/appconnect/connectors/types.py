@@ -1,0 +1,240 @@
+"""Typed inputs and results of the connector API.
+
+Results are frozen dataclasses; `to_wire()` gives the camelCase JSON the extension expects, so a
+connector never builds wire dicts by hand. Example:
+
+    >>> Contact(id=7, name="Ann", type="Person", phone="+14155550100").to_wire()["phone"]
+    '+14155550100'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+MessageType = Literal["success", "warning", "error", "info", "danger"]
+
+
+class AuthType(StrEnum):
+    OAUTH = "oauth"
+    API_KEY = "apiKey"
+
+
+class LogFormat(StrEnum):
+    PLAIN = "text/plain"
+    HTML = "text/html"
+    MARKDOWN = "text/markdown"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class ReturnMessage:
+    """The toast the extension shows. `details` are `{"title", "items": [{"id", "type", "text"}]}`."""
+
+    message: str
+    message_type: MessageType = "success"
+    ttl: int = 3000
+    details: tuple[Mapping[str, Any], ...] | None = None
+    extra: Mapping[str, Any] | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"message": self.message, "messageType": self.message_type}
+        if self.details is not None:
+            wire["details"] = [dict(detail) for detail in self.details]
+        wire["ttl"] = self.ttl
+        if self.extra:
+            wire.update(self.extra)
+        return wire
+
+    @staticmethod
+    def detail_text(title: str, text: str, *, item_id: str | int = "1") -> tuple[Mapping[str, Any], ...]:
+        """One details section with one text item, the shape most messages use."""
+        return ({"title": title, "items": [{"id": item_id, "type": "text", "text": text}]},)
+
+
+def message_to_wire(message: ReturnMessage | Mapping[str, Any] | str | None) -> Any:
+    """Wire form of a connector's return message (typed, already a dict, or absent)."""
+    if isinstance(message, ReturnMessage):
+        return message.to_wire()
+    if isinstance(message, Mapping):
+        return dict(message)
+    return message
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A CRM record matching a phone number or name (`matchedContactInfo` item)."""
+
+    id: str | int
+    name: str
+    type: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    company: str | None = None
+    email: str | None = None
+    created_date: str | None = None
+    most_recent_activity_date: str | None = None
+    additional_info: Mapping[str, Any] | None = None
+    is_new_contact: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"id": self.id, "name": self.name}
+        optional = {
+            "type": self.type,
+            "phone": self.phone,
+            "title": self.title,
+            "company": self.company,
+            "email": self.email,
+            "createdDate": self.created_date,
+            "mostRecentActivityDate": self.most_recent_activity_date,
+            "additionalInfo": dict(self.additional_info) if self.additional_info is not None else None,
+        }
+        wire.update({key: value for key, value in optional.items() if value is not None})
+        if self.is_new_contact:
+            wire["isNewContact"] = True
+        return wire
+
+    @classmethod
+    def create_new_placeholder(cls, additional_info: Mapping[str, Any] | None = None) -> Contact:
+        """The synthetic "Create new contact..." option the extension offers after real matches."""
+        return cls(
+            id="createNewContact",
+            name="Create new contact...",
+            additional_info=additional_info,
+            is_new_contact=True,
+        )
+
+
+@dataclass(frozen=True)
+class ContactInfo:
+    """The contact a call log is about, as the core passes it to `create_call_log`."""
+
+    id: str | int
+    phone_number: str | None
+    type: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PlatformUserInfo:
+    """Who the CRM says the user is (`getUserInfo`); `id` must be unique across connectors."""
+
+    id: str
+    name: str
+    timezone_name: str | None = None
+    timezone_offset: str | int | None = None
+    platform_additional_info: Mapping[str, Any] = field(default_factory=dict)
+    overriding_hostname: str | None = None
+    overriding_api_key: str | None = None
+
+
+@dataclass(frozen=True)
+class OAuthInfo:
+    """The connector's OAuth client (`getOauthInfo`)."""
+
+    client_id: str
+    client_secret: str | None
+    access_token_uri: str
+    redirect_uri: str | None = None
+    authorization_uri: str | None = None
+    scopes: str | None = None
+    hostname: str | None = None
+    fail_message: str | None = None
+
+
+@dataclass(frozen=True)
+class UserInfoResult:
+    successful: bool
+    platform_user_info: PlatformUserInfo | None = None
+    return_message: ReturnMessage | None = None
+
+
+@dataclass(frozen=True)
+class FindContactResult:
+    matched_contact_info: tuple[Contact, ...] = ()
+    successful: bool = True
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+    @property
+    def has_real_match(self) -> bool:
+        return any(not contact.is_new_contact for contact in self.matched_contact_info)
+
+
+@dataclass(frozen=True)
+class CreateContactResult:
+    contact_info: Contact | None
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CreateCallLogResult:
+    log_id: str | int | None
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateCallLogResult:
+    updated_note: str | None = None
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CallLogInfo:
+    """A CRM call log read back. `full_body` is the whole body: the base every update edits."""
+
+    subject: str | None = None
+    note: str | None = None
+    full_body: str | None = None
+    full_log_response: Any = None
+    contact_name: str | None = None
+    dispositions: Mapping[str, Any] | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = {
+            "subject": self.subject,
+            "note": self.note,
+            "fullBody": self.full_body,
+            "fullLogResponse": self.full_log_response,
+            "contactName": self.contact_name,
+            "dispositions": dict(self.dispositions) if self.dispositions is not None else None,
+        }
+        return {key: value for key, value in wire.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class GetCallLogResult:
+    call_log_info: CallLogInfo | None
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DispositionResult:
+    log_id: str | int | None
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CreateMessageLogResult:
+    log_id: str | int | None
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateMessageLogResult:
+    return_message: ReturnMessage | None = None
+    extra_data_tracking: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class UnAuthorizeResult:
+    successful: bool = True
+    return_message: ReturnMessage | None = None

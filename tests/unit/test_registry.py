@@ -1,0 +1,142 @@
+"""Registry rules: required interfaces, composition without mutation, lookups, entry points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.registry import (
+    ConnectorNotFound,
+    ConnectorRegistry,
+    ManifestNotFound,
+    RegistryError,
+)
+from appconnect.connectors.types import AuthType, CreateCallLogResult, UpdateCallLogResult
+
+
+class MinimalCrm(BaseConnector):
+    name = "minimal"
+    auth_type = AuthType.API_KEY
+    manifest = {"name": "minimal", "displayName": "Minimal"}
+
+    async def create_call_log(self, **kwargs: Any) -> CreateCallLogResult:
+        return CreateCallLogResult(log_id="1")
+
+    async def update_call_log(self, **kwargs: Any) -> UpdateCallLogResult:
+        return UpdateCallLogResult()
+
+    async def find_contact(self, **kwargs: Any) -> str:
+        return "own"
+
+
+class NoUpdate:
+    name = "broken"
+
+    async def create_call_log(self, **kwargs: Any) -> None:
+        return None
+
+
+def test_a_connector_without_update_call_log_is_refused() -> None:
+    with pytest.raises(RegistryError, match="^Connector broken missing required method: updateCallLog$"):
+        ConnectorRegistry().register("broken", NoUpdate())
+
+
+def test_a_connector_without_create_call_log_is_refused() -> None:
+    with pytest.raises(RegistryError, match="missing required method: createCallLog$"):
+        ConnectorRegistry().register("empty", object())
+
+
+def test_interfaces_fill_gaps_without_mutating_the_connector() -> None:
+    registry = ConnectorRegistry()
+    connector = MinimalCrm()
+    registry.register("minimal", connector)
+
+    async def get_user_list(**kwargs: Any) -> list[str]:
+        return ["u"]
+
+    async def find_contact(**kwargs: Any) -> str:
+        return "registered"
+
+    registry.register_interface("minimal", "getUserList", get_user_list)
+    registry.register_interface("minimal", "findContact", find_contact)
+    composed = registry.get("minimal")
+    assert composed.get_user_list is get_user_list
+    assert composed.find_contact.__self__ is connector  # the connector's own method wins
+    assert not hasattr(connector, "get_user_list")
+    assert "getUserList" in registry.implemented("minimal")
+    assert registry.capabilities("minimal")["registeredInterfaces"] == ["find_contact", "get_user_list"]
+
+
+def test_a_non_function_interface_is_refused() -> None:
+    with pytest.raises(RegistryError, match="^Interface function must be a function, got: str$"):
+        ConnectorRegistry().register_interface("minimal", "findContact", "nope")  # type: ignore[arg-type]
+
+
+def test_unknown_platforms_are_an_error_not_a_fallback() -> None:
+    registry = ConnectorRegistry()
+    registry.register("minimal", MinimalCrm())
+    with pytest.raises(ConnectorNotFound, match="^Connector not found for platform: other$"):
+        registry.get("other")
+    with pytest.raises(ManifestNotFound):
+        registry.manifest("other")
+
+
+def test_manifest_lookup_with_and_without_fallback() -> None:
+    registry = ConnectorRegistry()
+    registry.register("minimal", MinimalCrm())
+    registry.set_default_manifest({"author": {"name": "x"}})
+    assert registry.manifest("minimal")["displayName"] == "Minimal"
+    assert registry.manifest("nope", fallback=True) == {"author": {"name": "x"}}
+
+
+def test_unregister_removes_connector_manifest_and_interfaces() -> None:
+    registry = ConnectorRegistry()
+    registry.register("minimal", MinimalCrm())
+    registry.register_interface("minimal", "getUserList", lambda **_: [])
+    registry.unregister("minimal")
+    assert not registry.has("minimal")
+    with pytest.raises(ManifestNotFound):
+        registry.manifest("minimal")
+
+
+def test_implemented_interfaces_follow_the_reference_order() -> None:
+    registry = ConnectorRegistry()
+    registry.register("minimal", MinimalCrm())
+    answer = registry.implemented_interfaces("minimal", cache_call_note=False)
+    keys = list(answer)
+    assert keys[:3] == ["getAuthType", "getBasicAuth", "getUserInfo"]
+    assert keys[-1] == "cacheCallNote"
+    assert answer["createCallLog"] and answer["findContact"] and not answer["getCallLog"]
+
+
+class _EntryPoint:
+    def __init__(self, name: str, factory: Any) -> None:
+        self.name = name
+        self._factory = factory
+
+    def load(self) -> Any:
+        return self._factory
+
+
+def test_connectors_are_discovered_through_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ConnectorContext] = []
+
+    def factory(context: ConnectorContext) -> MinimalCrm:
+        seen.append(context)
+        return MinimalCrm(context)
+
+    def broken(context: ConnectorContext) -> Any:
+        raise RuntimeError("plug-in bug")
+
+    def fake_entry_points(group: str) -> list[_EntryPoint]:
+        assert group == "appconnect.connectors"
+        return [_EntryPoint("minimal", factory), _EntryPoint("broken", broken)]
+
+    monkeypatch.setattr("appconnect.connectors.registry.entry_points", fake_entry_points)
+    registry = ConnectorRegistry()
+    context = ConnectorContext(http=None, settings=None)  # type: ignore[arg-type]
+    assert registry.load_entry_points(context) == ["minimal"]
+    assert seen == [context]
+    assert registry.get("minimal").context is context
