@@ -1,0 +1,530 @@
+"""`SampleCrmConnector`: every logging interface, implemented against a CRM that lives in SQLite.
+
+Read this file as the worked example of a connector. Each method does what a real connector does
+(find the record, write the activity, read it back, map "not there" to a 404) with the HTTP call
+replaced by a call to `SampleCrmStore`. Where a real CRM would differ, a comment says how.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any, ClassVar
+
+from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.sample.errors import SampleCrmNotFound
+from appconnect.connectors.sample.phones import query_keys
+from appconnect.connectors.sample.storage import SampleCrmStore
+from appconnect.connectors.types import (
+    AuthType,
+    CallLogInfo,
+    Contact,
+    ContactInfo,
+    CreateCallLogResult,
+    CreateContactResult,
+    CreateMessageLogResult,
+    DispositionResult,
+    FindContactResult,
+    GetCallLogResult,
+    LogFormat,
+    PlatformUserInfo,
+    ReturnMessage,
+    UnAuthorizeResult,
+    UpdateCallLogResult,
+    UpdateMessageLogResult,
+    UserInfoResult,
+)
+from appconnect.domain import CallLogLink, MessageLogLink, User
+
+__all__ = ["DEFAULT_DATABASE_URL", "SampleCrmConnector", "extract_note", "load_manifest"]
+
+DEFAULT_DATABASE_URL = "sqlite:///appconnect-sample-crm.db"
+
+# The agent note of a plain-text body: from the first "- Note: " (or "- Agent notes: ") up to the
+# next "- Label:" line, a final LF, or the end. The same rule the plain-text composer uses to
+# replace the note, so what we read is exactly what an update would replace.
+_NOTE = re.compile(r"- (?:Note|Agent notes): (.*?)(?=\n- [A-Z][A-Za-z\s/]*:|\n\Z|\Z)", re.DOTALL)
+
+
+def load_manifest() -> dict[str, Any]:
+    """The platform manifest fragment shipped beside this module (`manifest.json`)."""
+    text = files("appconnect.connectors.sample").joinpath("manifest.json").read_text(encoding="utf-8")
+    manifest: dict[str, Any] = json.loads(text)
+    return manifest
+
+
+def extract_note(body: str | None) -> str:
+    """The agent's note inside a plain-text call-log body, or "" when the body has none.
+
+    >>> extract_note("- Note: call back Friday\\n- Session Id: 42\\n")
+    'call back Friday'
+    """
+    if not body:
+        return ""
+    match = _NOTE.search(body)
+    return match.group(1) if match else ""
+
+
+def _api_key_from(auth_header: str) -> str:
+    """The API key inside `Basic base64("<key>:")`, or "" when the header is not one."""
+    scheme, _, token = auth_header.partition(" ")
+    if scheme.lower() != "basic" or not token:
+        return ""
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.rpartition(":")[0] if ":" in decoded else decoded
+
+
+def _wire_contact(contact: Mapping[str, Any], phone: str | None = None) -> Contact:
+    return Contact(
+        id=contact["id"],
+        name=contact["name"],
+        type=contact["type"],
+        phone=phone or contact["phone"],
+        company=contact["company"],
+        email=contact["email"],
+        created_date=contact["created_at"],
+    )
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string form of a scalar id/number, else None."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _party(party: Any) -> str:
+    """How a message's `from` (a `{name, phoneNumber, extensionNumber}` object) is written in a log line."""
+    if not isinstance(party, Mapping):
+        return "Unknown"
+    name = party.get("name")
+    number = party.get("phoneNumber") or party.get("extensionNumber")
+    if name and number:
+        return f"{name} ({number})"
+    return str(name or number or "Unknown")
+
+
+class SampleCrmConnector(BaseConnector):
+    """A real connector whose CRM is a local SQLite database (see `SampleCrmStore`).
+
+    Any non-empty API key logs in. All users share one sample CRM, like the users of one CRM
+    account. Bodies arrive composed as plain text (`composed_log_details`) and are stored as is.
+    """
+
+    name: ClassVar[str] = "sample"
+    auth_type: ClassVar[AuthType] = AuthType.API_KEY
+    log_format: ClassVar[str] = LogFormat.PLAIN
+    manifest: ClassVar[Mapping[str, Any] | None] = load_manifest()
+
+    def __init__(self, context: ConnectorContext | None = None, *, database_url: str | None = None) -> None:
+        super().__init__(context)
+        settings = context.settings if context is not None else None
+        url = database_url or getattr(settings, "sample_crm_database_url", None) or DEFAULT_DATABASE_URL
+        self.store = SampleCrmStore(url)
+
+    # -- lifecycle (called by the app; every method also starts the store on first use) ----------
+    async def startup(self) -> None:
+        """Open the database, creating and seeding it on first run."""
+        await self.store.startup()
+
+    async def shutdown(self) -> None:
+        """Close the database connections."""
+        await self.store.shutdown()
+
+    # -- auth -----------------------------------------------------------------------------------
+    async def get_user_info(
+        self,
+        *,
+        auth_header: str,
+        api_key: str | None = None,
+        hostname: str | None = None,
+        additional_info: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> UserInfoResult:
+        """Accept any non-empty API key; the user id is derived from a hash of the key.
+
+        A real connector calls the CRM's "who am I" endpoint with `auth_header` here.
+        """
+        key = (api_key or _api_key_from(auth_header)).strip()
+        if not key:
+            return UserInfoResult(
+                successful=False,
+                return_message=ReturnMessage(
+                    "Could not connect to Sample CRM",
+                    "warning",
+                    3000,
+                    details=ReturnMessage.detail_text("Details", "Enter any non-empty API key."),
+                ),
+            )
+        user_id = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        return UserInfoResult(
+            successful=True,
+            platform_user_info=PlatformUserInfo(
+                id=f"{user_id}-sample",
+                name="Sample CRM user",
+                timezone_name="UTC",
+                timezone_offset="+00:00",
+                platform_additional_info={},
+            ),
+            return_message=ReturnMessage("Connected to Sample CRM.", "success", 1000),
+        )
+
+    async def unauthorize(self, *, user: User, **extra: Any) -> UnAuthorizeResult:
+        """Nothing to revoke: the server forgets the stored key."""
+        return UnAuthorizeResult(
+            successful=True, return_message=ReturnMessage("Logged out of Sample CRM", "success", 1000)
+        )
+
+    # -- contacts -------------------------------------------------------------------------------
+    async def find_contact(
+        self,
+        *,
+        user: User,
+        auth_header: str,
+        phone_number: str,
+        overriding_format: str | None,
+        is_extension: bool,
+        **extra: Any,
+    ) -> FindContactResult:
+        """Contacts owning `phone_number` (matching rule in `phones`), then the create-new option.
+
+        `overriding_format` is not needed: numbers are normalised on both sides, where a CRM that
+        stores numbers as typed must be searched once per format instead.
+        """
+        if str(is_extension).lower() == "true":  # a bool; "true" from servers that pass the raw query
+            return FindContactResult(
+                matched_contact_info=(),
+                successful=False,
+                return_message=ReturnMessage(
+                    "Logging against internal extension number is not supported.", "warning", 3000
+                ),
+            )
+        found = await self.store.find_contacts_by_keys(sorted(query_keys(phone_number)))
+        matches = tuple(_wire_contact(contact, phone) for contact, phone in found)
+        return FindContactResult(matched_contact_info=(*matches, Contact.create_new_placeholder()))
+
+    async def find_contact_with_name(
+        self, *, user: User, auth_header: str, name: str, **extra: Any
+    ) -> FindContactResult:
+        """Contacts whose name contains `name` (case-insensitive); no create-new option."""
+        if not name or not name.strip():
+            return FindContactResult(matched_contact_info=())
+        found = await self.store.find_contacts_by_name(name.strip())
+        return FindContactResult(matched_contact_info=tuple(_wire_contact(contact) for contact in found))
+
+    async def create_contact(
+        self,
+        *,
+        user: User,
+        auth_header: str,
+        phone_number: str,
+        new_contact_name: str,
+        new_contact_type: str | None,
+        additional_submission: Mapping[str, Any] | None,
+        **extra: Any,
+    ) -> CreateContactResult:
+        """Create a contact with this number; an empty name is refused with a warning."""
+        name = (new_contact_name or "").strip()
+        if not name:
+            return CreateContactResult(
+                contact_info=None,
+                return_message=ReturnMessage("Contact name is required", "warning", 3000),
+            )
+        contact = await self.store.create_contact(
+            name=name, phone=phone_number or None, type_=new_contact_type or "Contact"
+        )
+        return CreateContactResult(
+            contact_info=_wire_contact(contact),
+            return_message=ReturnMessage(f"Contact created: {name}", "success", 2000),
+        )
+
+    # -- call logs ------------------------------------------------------------------------------
+    async def create_call_log(
+        self,
+        *,
+        user: User,
+        contact_info: ContactInfo,
+        auth_header: str,
+        call_log: Mapping[str, Any],
+        note: str | None,
+        composed_log_details: str,
+        additional_submission: Mapping[str, Any] | None,
+        **extra: Any,
+    ) -> CreateCallLogResult:
+        """Create one call activity; the body is the server's composed plain-text log.
+
+        Every call creates a new activity: preventing duplicates for one call is the server's job.
+        """
+        contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
+        direction = call_log.get("direction")
+        who = contact_name or contact_info.phone_number or "unknown contact"
+        if direction in ("Inbound", "Outbound"):
+            default_subject = f"{direction} call with {who}"
+        else:
+            default_subject = f"Call with {who}"
+        activity = await self.store.create_call_activity(
+            contact_id=_text(contact_info.id),
+            contact_name=contact_name or None,
+            phone_number=contact_info.phone_number,
+            direction=direction if isinstance(direction, str) else None,
+            session_id=_text(call_log.get("sessionId")),
+            subject=str(call_log.get("customSubject") or default_subject),
+            body=composed_log_details or (f"- Note: {note}\n" if note else ""),
+        )
+        return CreateCallLogResult(
+            log_id=str(activity["id"]), return_message=ReturnMessage("Call logged", "success", 2000)
+        )
+
+    async def get_call_log(
+        self,
+        *,
+        user: User,
+        auth_header: str,
+        telephony_session_id: str,
+        call_log_id: str,
+        contact_id: str | None,
+        **extra: Any,
+    ) -> GetCallLogResult:
+        """Read a call activity back; `full_body` is the base the server recomposes updates from.
+
+        Raises:
+            SampleCrmNotFound: `call_log_id` names no activity (a CRM's 404).
+        """
+        activity = await self.store.get_call_activity(call_log_id)
+        if activity is None:
+            raise SampleCrmNotFound("call activity", call_log_id)
+        contact_name = activity["contact_name"] or await self._contact_name(
+            activity["contact_id"] or contact_id
+        )
+        return GetCallLogResult(
+            call_log_info=CallLogInfo(
+                subject=activity["subject"],
+                note=extract_note(activity["body"]),
+                full_body=activity["body"],
+                full_log_response=activity,
+                contact_name=contact_name,
+                dispositions=activity["dispositions"],
+            )
+        )
+
+    async def update_call_log(
+        self,
+        *,
+        user: User,
+        existing_call_log: CallLogLink,
+        auth_header: str,
+        composed_log_details: str,
+        existing_call_log_details: Any,
+        subject: str | None = None,
+        **extra: Any,
+    ) -> UpdateCallLogResult:
+        """Write the recomposed body (when non-empty) and the subject (when given).
+
+        The server composed `composed_log_details` from the body `get_call_log` returned, so text
+        the agent typed into the CRM is already in it.
+
+        Raises:
+            SampleCrmNotFound: the linked activity does not exist (any more).
+        """
+        activity = await self.store.update_call_activity(
+            existing_call_log.third_party_log_id,
+            body=composed_log_details or None,
+            subject=subject or None,
+        )
+        return UpdateCallLogResult(
+            updated_note=extract_note(activity["body"]),
+            return_message=ReturnMessage("Call log updated", "success", 2000),
+        )
+
+    async def upsert_call_disposition(
+        self,
+        *,
+        user: User,
+        existing_call_log: CallLogLink,
+        auth_header: str,
+        dispositions: Mapping[str, Any] | None,
+        **extra: Any,
+    ) -> DispositionResult:
+        """Merge `dispositions` into the activity's (a None value clears that field).
+
+        Raises:
+            SampleCrmNotFound: the linked activity does not exist (any more).
+        """
+        activity = await self.store.merge_dispositions(
+            existing_call_log.third_party_log_id, dispositions or {}
+        )
+        return DispositionResult(
+            log_id=str(activity["id"]), return_message=ReturnMessage("Disposition updated", "success", 2000)
+        )
+
+    # -- message logs ---------------------------------------------------------------------------
+    async def create_message_log(
+        self,
+        *,
+        user: User,
+        contact_info: ContactInfo,
+        auth_header: str,
+        message: Mapping[str, Any] | None = None,
+        shared_sms_log_content: Mapping[str, Any] | None = None,
+        recording_link: str | None = None,
+        fax_doc_link: str | None = None,
+        image_link: str | None = None,
+        video_link: str | None = None,
+        **extra: Any,
+    ) -> CreateMessageLogResult:
+        """Create one message log: a shared-SMS conversation, or a log holding its first message."""
+        contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
+        who = contact_name or contact_info.phone_number or "unknown contact"
+        if shared_sms_log_content is not None:
+            log = await self.store.create_message_log(
+                contact_id=_text(contact_info.id),
+                contact_name=contact_name or None,
+                subject=str(shared_sms_log_content.get("subject") or f"SMS conversation with {who}"),
+                body=str(shared_sms_log_content.get("body") or ""),
+                message_ids=(),
+            )
+        else:
+            message = message or {}
+            log = await self.store.create_message_log(
+                contact_id=_text(contact_info.id),
+                contact_name=contact_name or None,
+                subject=_message_subject(message, who),
+                body=_message_line(
+                    message,
+                    recording_link=recording_link,
+                    fax_doc_link=fax_doc_link,
+                    image_link=image_link,
+                    video_link=video_link,
+                ),
+                message_ids=[_message_id(message)] if _message_id(message) else [],
+            )
+        return CreateMessageLogResult(
+            log_id=str(log["id"]), return_message=ReturnMessage("Message logged", "success", 1000)
+        )
+
+    async def update_message_log(
+        self,
+        *,
+        user: User,
+        contact_info: ContactInfo,
+        existing_message_log: MessageLogLink,
+        auth_header: str,
+        message: Mapping[str, Any] | None = None,
+        shared_sms_log_content: Mapping[str, Any] | None = None,
+        recording_link: str | None = None,
+        fax_doc_link: str | None = None,
+        image_link: str | None = None,
+        video_link: str | None = None,
+        **extra: Any,
+    ) -> UpdateMessageLogResult:
+        """Append the new message (once per message id), or replace a shared-SMS conversation.
+
+        Raises:
+            SampleCrmNotFound: the linked message log does not exist (any more).
+        """
+        log_id = existing_message_log.third_party_log_id
+        if shared_sms_log_content is not None:
+            await self.store.replace_message_log(
+                log_id,
+                subject=_text(shared_sms_log_content.get("subject")),
+                body=str(shared_sms_log_content.get("body") or ""),
+            )
+        elif message:
+            await self.store.append_message(
+                log_id,
+                message_id=_message_id(message),
+                line=_message_line(
+                    message,
+                    recording_link=recording_link,
+                    fax_doc_link=fax_doc_link,
+                    image_link=image_link,
+                    video_link=video_link,
+                ),
+            )
+        elif await self.store.get_message_log(log_id) is None:
+            raise SampleCrmNotFound("message log", log_id)
+        return UpdateMessageLogResult(return_message=ReturnMessage("Message log updated", "success", 1000))
+
+    # -- read helpers (tests, the e2e suite, and a look at what was logged) ----------------------
+    async def list_contacts(self) -> list[dict[str, Any]]:
+        """Every contact, oldest first, each with its `phone_numbers`."""
+        return await self.store.list_contacts()
+
+    async def list_call_activities(self) -> list[dict[str, Any]]:
+        """Every call activity, oldest first."""
+        return await self.store.list_call_activities()
+
+    async def get_call_activity(self, activity_id: str | int) -> dict[str, Any] | None:
+        """One call activity, or None."""
+        return await self.store.get_call_activity(activity_id)
+
+    async def edit_call_activity_body(self, activity_id: str | int, body: str) -> dict[str, Any]:
+        """Replace an activity's body, as an agent editing the note in the CRM would.
+
+        Raises:
+            SampleCrmNotFound: no activity has this id.
+        """
+        return await self.store.update_call_activity(activity_id, body=body)
+
+    async def list_message_logs(self) -> list[dict[str, Any]]:
+        """Every message log, oldest first."""
+        return await self.store.list_message_logs()
+
+    async def _contact_name(self, contact_id: object) -> str | None:
+        contact = await self.store.get_contact(contact_id)
+        return str(contact["name"]) if contact is not None else None
+
+
+def _message_id(message: Mapping[str, Any]) -> str:
+    return str(message.get("id", ""))
+
+
+_MESSAGE_KINDS = {"SMS": "SMS conversation with", "Fax": "Fax with", "VoiceMail": "Voicemail from"}
+
+
+def _message_subject(message: Mapping[str, Any], who: str) -> str:
+    """`SMS conversation with Ann Example on 2026-07-14`, by message type and creation day."""
+    kind = _MESSAGE_KINDS.get(str(message.get("type") or "SMS"), "Messages with")
+    created = str(message.get("creationTime") or "")[:10]
+    return f"{kind} {who} on {created}" if created else f"{kind} {who}"
+
+
+def _message_line(
+    message: Mapping[str, Any],
+    *,
+    recording_link: str | None,
+    fax_doc_link: str | None,
+    image_link: str | None,
+    video_link: str | None,
+) -> str:
+    """One line per message: `<direction> <ISO time> <from>: <text>`, then any links."""
+    direction = str(message.get("direction") or "")
+    created = str(message.get("creationTime") or datetime.now(UTC).isoformat(timespec="seconds"))
+    text = str(message.get("subject") or "")
+    kind = str(message.get("type") or "")
+    if not text and kind == "VoiceMail":
+        text = "Voicemail"
+    elif not text and kind == "Fax":
+        pages = message.get("faxPageCount")
+        text = f"Fax ({pages} pages)" if pages else "Fax"
+    links = [
+        f"[{label}: {link}]"
+        for label, link in (
+            ("recording", recording_link),
+            ("fax", fax_doc_link),
+            ("image", image_link),
+            ("video", video_link),
+        )
+        if link
+    ]
+    head = " ".join(part for part in (direction, created, _party(message.get("from"))) if part)
+    return " ".join(part for part in (f"{head}: {text}".rstrip(), *links) if part)
