@@ -78,9 +78,7 @@ class Settings(BaseSettings):
         default=None, validation_alias="APPCONNECT_ALLOW_PRIVATE_NETWORKS"
     )
     crm_timeout_seconds: float = Field(default=30.0, validation_alias="APPCONNECT_CRM_TIMEOUT")
-    state_file: Path = Field(
-        default=Path(".appconnect/state.json"), validation_alias="APPCONNECT_STATE_FILE"
-    )
+    state_file: Path = Field(default=Path(".appconnect/state.json"), validation_alias="APPCONNECT_STATE_FILE")
     connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_CONNECTORS")
     sample_crm_database_url: str = Field(
         default="sqlite:///appconnect-sample-crm.db", validation_alias="SAMPLE_CRM_DATABASE_URL"

@@ -63,9 +63,7 @@ async def test_tokens_are_encrypted_at_rest_and_read_back(store: Store, database
     assert loaded.refresh_token == "very-secret-refresh-token"
     if database_url.startswith("sqlite"):
         await store.close()
-        raw = Path(database_url.removeprefix("sqlite:///")).read_bytes()
-        wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
-        raw += wal.read_bytes() if wal.exists() else b""
+        raw = _file_bytes(database_url.removeprefix("sqlite:///"))
         assert b"very-secret-access-token" not in raw
         assert b"very-secret-refresh-token" not in raw
         with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
@@ -77,6 +75,13 @@ async def test_tokens_are_encrypted_at_rest_and_read_back(store: Store, database
 
             stored = (await connection.execute(text("select access_token from users"))).scalar_one()
         assert "very-secret-access-token" not in stored and stored.startswith("v1:")
+
+
+def _file_bytes(path: str) -> bytes:
+    """The database file and its write-ahead log, as bytes an attacker with the disk would see."""
+    data = Path(path).read_bytes()
+    wal = Path(path + "-wal")
+    return data + (wal.read_bytes() if wal.exists() else b"")
 
 
 async def test_concurrent_reservations_for_one_session_have_one_winner(store: Store) -> None:

@@ -37,14 +37,18 @@ def test_development_generates_missing_secrets_once(tmp_path: Path) -> None:
 
 
 def test_configured_secrets_win_over_the_state_file(tmp_path: Path) -> None:
-    secrets = resolve_secrets(Settings(state_file=tmp_path / "s.json", app_server_secret_key="mine", hash_key="h"))
+    secrets = resolve_secrets(
+        Settings(state_file=tmp_path / "s.json", app_server_secret_key="mine", hash_key="h")
+    )
     assert secrets.app_server_secret_key == "mine"
     assert not (tmp_path / "s.json").exists()
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
-    settings = Settings(state_file=tmp_path / "s.json", is_prod=True, app_server_secret_key=None, hash_key="h")
-    with pytest.raises(ConfigurationError, match="^APP_SERVER_SECRET_KEY must be set when IS_PROD=true$"):
+    settings = Settings(
+        state_file=tmp_path / "s.json", is_prod=True, app_server_secret_key=None, hash_key="h"
+    )
+    with pytest.raises(ConfigurationError, match=r"^APP_SERVER_SECRET_KEY must be set when IS_PROD=true$"):
         resolve_secrets(settings)
     assert not (tmp_path / "s.json").exists()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -19,7 +19,7 @@ from appconnect.connectors.types import AuthType, CreateCallLogResult, UpdateCal
 class MinimalCrm(BaseConnector):
     name = "minimal"
     auth_type = AuthType.API_KEY
-    manifest = {"name": "minimal", "displayName": "Minimal"}
+    manifest: ClassVar[dict[str, str]] = {"name": "minimal", "displayName": "Minimal"}
 
     async def create_call_log(self, **kwargs: Any) -> CreateCallLogResult:
         return CreateCallLogResult(log_id="1")
@@ -39,12 +39,12 @@ class NoUpdate:
 
 
 def test_a_connector_without_update_call_log_is_refused() -> None:
-    with pytest.raises(RegistryError, match="^Connector broken missing required method: updateCallLog$"):
+    with pytest.raises(RegistryError, match=r"^Connector broken missing required method: updateCallLog$"):
         ConnectorRegistry().register("broken", NoUpdate())
 
 
 def test_a_connector_without_create_call_log_is_refused() -> None:
-    with pytest.raises(RegistryError, match="missing required method: createCallLog$"):
+    with pytest.raises(RegistryError, match=r"missing required method: createCallLog$"):
         ConnectorRegistry().register("empty", object())
 
 
@@ -70,14 +70,14 @@ def test_interfaces_fill_gaps_without_mutating_the_connector() -> None:
 
 
 def test_a_non_function_interface_is_refused() -> None:
-    with pytest.raises(RegistryError, match="^Interface function must be a function, got: str$"):
+    with pytest.raises(RegistryError, match=r"^Interface function must be a function, got: str$"):
         ConnectorRegistry().register_interface("minimal", "findContact", "nope")  # type: ignore[arg-type]
 
 
 def test_unknown_platforms_are_an_error_not_a_fallback() -> None:
     registry = ConnectorRegistry()
     registry.register("minimal", MinimalCrm())
-    with pytest.raises(ConnectorNotFound, match="^Connector not found for platform: other$"):
+    with pytest.raises(ConnectorNotFound, match=r"^Connector not found for platform: other$"):
         registry.get("other")
     with pytest.raises(ManifestNotFound):
         registry.manifest("other")

@@ -167,7 +167,9 @@ class ConnectorRegistry:
     def implemented(self, platform: str) -> set[str]:
         """The camelCase names of every interface the platform has (connector or registered)."""
         connector = self.get(platform)
-        return {camel for camel, snake in INTERFACE_NAMES.items() if callable(getattr(connector, snake, None))}
+        return {
+            camel for camel, snake in INTERFACE_NAMES.items() if callable(getattr(connector, snake, None))
+        }
 
     def capabilities(self, platform: str) -> dict[str, Any]:
         connector = self._connectors.get(platform)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -227,7 +227,7 @@ class CallLogRepository:
             return len((await session.scalars(query)).all())
 
     @staticmethod
-    def _key(link: CallLogLink) -> tuple[object, ...]:
+    def _key(link: CallLogLink) -> tuple[ColumnElement[bool], ...]:
         return (
             CallLogRow.id == link.id,
             CallLogRow.session_id == link.session_id,

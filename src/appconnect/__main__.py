@@ -1,0 +1,3 @@
+from appconnect.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""Call-log routes: POST/PATCH/GET /callLog, PUT /callDisposition, POST /callLog/cacheNote."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Response
+
+from appconnect.api.deps import ContextDep, SessionDep
+from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
+from appconnect.contract import (
+    CacheNoteRequest,
+    CreateCallLogRequest,
+    DispositionRequest,
+    UpdateCallLogRequest,
+)
+from appconnect.services import call_logs
+
+router = APIRouter(tags=["call logs"])
+
+SSCL_USER_AGENT = "SSCL"
+
+
+@router.post("/callLog")
+async def create_call_log(
+    body: CreateCallLogRequest,
+    context: ContextDep,
+    session: SessionDep,
+    rc_account_id: str | None = Header(default=None),
+    user_agent: str | None = Header(default=None),
+) -> Response:
+    if session.claims is None:
+        return plain(PLEASE_AUTHORIZE, 400)
+    outcome = await call_logs.create_call_log(
+        context,
+        user_id=session.user_id,
+        platform=session.platform or "",
+        request=body,
+        rc_account_id_header=rc_account_id,
+        is_from_sscl=user_agent == SSCL_USER_AGENT,
+    )
+    return result(outcome.body, revoked=outcome.revoked)
+
+
+@router.patch("/callLog")
+async def update_call_log(
+    body: UpdateCallLogRequest,
+    context: ContextDep,
+    session: SessionDep,
+    rc_account_id: str | None = Header(default=None),
+    user_agent: str | None = Header(default=None),
+) -> Response:
+    if session.claims is None:
+        return plain(PLEASE_AUTHORIZE, 400)
+    outcome = await call_logs.update_call_log(
+        context,
+        user_id=session.user_id,
+        platform=session.platform or "",
+        request=body,
+        rc_account_id_header=rc_account_id,
+        is_from_sscl=user_agent == SSCL_USER_AGENT,
+    )
+    return result(outcome.body, revoked=outcome.revoked)
+
+
+@router.get("/callLog")
+async def get_call_log(
+    context: ContextDep,
+    session: SessionDep,
+    sessionIds: str | None = None,
+    extensionNumber: str | None = None,
+    hashedExtensionId: str | None = None,
+    requireDetails: str | None = None,
+) -> Response:
+    if session.claims is None:
+        return plain(PLEASE_AUTHORIZE, 400)
+    outcome = await call_logs.get_call_logs(
+        context,
+        user_id=session.user_id,
+        platform=session.platform or "",
+        session_ids=sessionIds,
+        extension_number=extensionNumber,
+        hashed_extension_id=hashedExtensionId,
+        require_details=requireDetails == "true",
+    )
+    return result(outcome.body, revoked=outcome.revoked)
+
+
+@router.put("/callDisposition")
+async def put_call_disposition(
+    body: DispositionRequest, context: ContextDep, session: SessionDep
+) -> Response:
+    if session.claims is None:
+        return plain("Invalid JWT token" if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
+    outcome = await call_logs.upsert_call_disposition(
+        context, user_id=session.user_id, platform=session.platform or "", request=body
+    )
+    return result(outcome.body, revoked=outcome.revoked)
+
+
+@router.post("/callLog/cacheNote")
+async def cache_note(body: CacheNoteRequest, context: ContextDep, session: SessionDep) -> Response:
+    if session.claims is None:
+        return plain(PLEASE_AUTHORIZE, 400)
+    outcome = await call_logs.cache_note(
+        context, session_id=body.session_id, note=body.note, platform=session.platform or ""
+    )
+    return result(outcome.body)

@@ -1,0 +1,137 @@
+"""The ASGI application factory.
+
+`create_app(settings)` builds the app; its lifespan opens the database (migrating it first unless
+told not to), the one outbound HTTP client and the connector registry, and closes them again.
+Requests arriving before start-up finished are held by the ASGI server; a failed start-up stops
+the process with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from appconnect import __version__
+from appconnect.api import auth, call_logs, contacts, meta
+from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
+from appconnect.config import Settings, resolve_secrets
+from appconnect.connectors.base import ConnectorContext
+from appconnect.connectors.builtin import register_builtin_connectors
+from appconnect.connectors.registry import ConnectorNotFound, ConnectorRegistry
+from appconnect.crm_http import CrmHttp
+from appconnect.security import SessionTokens
+from appconnect.services.context import ServerContext
+from appconnect.store import Store, upgrade
+
+log = structlog.get_logger(__name__)
+
+Configure = Callable[[ConnectorRegistry, ConnectorContext], None]
+
+
+def _describe_validation_error(error: RequestValidationError) -> str:
+    problems = []
+    for issue in error.errors():
+        location = [str(part) for part in issue.get("loc", ()) if part not in ("body", "query")]
+        field = ".".join(location) or "body"
+        if issue.get("type") == "json_invalid":
+            problems.append("request body is not valid JSON")
+        else:
+            problems.append(f"{field}: {issue.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(problems)
+
+
+def create_app(settings: Settings | None = None, *, configure: Configure | None = None) -> FastAPI:
+    """Build the server. `configure` may register extra connectors (tests, embedding apps)."""
+    settings = settings or Settings()
+    secrets = resolve_secrets(settings)
+    tokens = SessionTokens(secrets.app_server_secret_key)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store.open(settings.database_url, secrets.app_server_secret_key)
+        if settings.auto_migrate:
+            await upgrade(store.database)
+        http = CrmHttp(
+            timeout=settings.crm_timeout_seconds,
+            ca_file=settings.ssl_cert_file,
+            version=__version__,
+            allow_private_networks=settings.private_networks_allowed,
+        )
+        registry = ConnectorRegistry()
+        connector_context = ConnectorContext(http=http, settings=settings, version=__version__)
+        register_builtin_connectors(registry, connector_context, only=settings.connectors)
+        registry.load_entry_points(connector_context, only=settings.connectors)
+        if configure is not None:
+            configure(registry, connector_context)
+        notes = json.loads(files("appconnect").joinpath("release_notes.json").read_text(encoding="utf-8"))
+        registry.set_release_notes(
+            {version: {k: v for k, v in entry.items() if k != "global"} for version, entry in notes.items()}
+        )
+        app.state.context = ServerContext(
+            settings=settings, secrets=secrets, store=store, registry=registry, tokens=tokens, http=http
+        )
+        for connector_name in registry.platforms():
+            starter = getattr(registry.get(connector_name), "startup", None)
+            if callable(starter):
+                await starter()
+        log.info("appconnect ready", platforms=registry.platforms(), database=store.database.backend)
+        try:
+            yield
+        finally:
+            for connector_name in registry.platforms():
+                closer = getattr(registry.get(connector_name), "shutdown", None)
+                if callable(closer):
+                    await closer()
+            await http.aclose()
+            await store.close()
+
+    app = FastAPI(
+        title="appconnect",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(SessionMiddleware, tokens=tokens)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["*"],
+        expose_headers=[REFRESHED_TOKEN_HEADER],
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": _describe_validation_error(error)}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+
+    @app.exception_handler(ConnectorNotFound)
+    async def on_unknown_platform(_request: Request, error: ConnectorNotFound) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path, error_type=type(error).__name__)
+        return JSONResponse({"error": "Internal server error"}, status_code=500)
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list[Any]:
+    return [meta.router, auth.router, contacts.router, call_logs.router]

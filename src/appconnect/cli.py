@@ -1,0 +1,112 @@
+"""The `appconnect` command line: serve, migrate, and tell the version.
+
+Run `appconnect --help` for an overview and `appconnect serve --help` for the options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import typer
+
+from appconnect import __version__
+from appconnect.config import ConfigurationError, Settings, resolve_secrets
+from appconnect.logging import configure_logging
+
+app = typer.Typer(
+    help=(
+        "appconnect: the App Connect connector server.\n\n"
+        "Quick start: `appconnect serve` runs the server on http://127.0.0.1:6066 with a local SQLite "
+        "database and the built-in sample CRM; no configuration needed. Settings come from environment "
+        "variables (see the README)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as error:  # pydantic's message names the variable and the problem
+        typer.echo(f"error: invalid configuration: {error}".splitlines()[0], err=True)
+        raise typer.Exit(2) from error
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Interface to listen on (default: APP_HOST or 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default: PORT or 6066)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes; use PostgreSQL when more than one."),
+    reload: bool = typer.Option(False, help="Restart on code changes (development only)."),
+) -> None:
+    """Run the server (migrates the database first)."""
+    import uvicorn
+
+    settings = _settings()
+    configure_logging(settings.log_level, json_lines=settings.is_prod)
+    try:
+        secrets = resolve_secrets(settings)
+    except ConfigurationError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    # Workers must share the secrets (and not race to generate them): hand them down explicitly.
+    os.environ.setdefault("APP_SERVER_SECRET_KEY", secrets.app_server_secret_key)
+    os.environ.setdefault("HASH_KEY", secrets.hash_key)
+    if settings.auto_migrate:
+        _upgrade(settings)
+        os.environ["APPCONNECT_AUTO_MIGRATE"] = "false"  # done once here, not in every worker
+    uvicorn.run(
+        "appconnect.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _upgrade(settings: Settings) -> None:
+    from appconnect.store import Database, upgrade
+
+    async def run() -> None:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to DATABASE_URL."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _upgrade(settings)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def version() -> None:
+    """Print the server version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigurationError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,108 @@
+"""Request bodies of the HTTP contract, as pydantic models (camelCase on the wire).
+
+Only the fields the server itself relies on are typed strictly (`logInfo`, `sessionId`, ...): a
+missing or mistyped one is a 400 naming the field. Everything else is accepted as sent and passed
+through to connectors unchanged, including fields this server does not know yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The object as received (aliases, unknown fields kept, unset fields left out)."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+
+IdLike = StrictStr | StrictInt
+
+
+class CallRecord(WireModel):
+    """`logInfo` of POST /callLog: the RingCentral call record."""
+
+    session_id: StrictStr = Field(alias="sessionId", min_length=1)
+    telephony_session_id: StrictStr | None = Field(default=None, alias="telephonySessionId")
+    id: IdLike | None = None
+    account_id: IdLike | None = Field(default=None, alias="accountId")
+    direction: str | None = None
+    start_time: StrictStr | StrictInt | float | None = Field(default=None, alias="startTime")
+    duration: StrictInt | float | StrictStr | None = None
+    result: str | None = None
+    from_: dict[str, Any] | None = Field(default=None, alias="from")
+    to: dict[str, Any] | None = None
+    recording: dict[str, Any] | None = None
+    voicemail: dict[str, Any] | None = None
+    legs: list[Any] | None = None
+    custom_subject: str | None = Field(default=None, alias="customSubject")
+    extension_number: IdLike | None = Field(default=None, alias="extensionNumber")
+    hashed_extension_id: StrictStr | None = Field(default=None, alias="hashedExtensionId")
+    rc_extension_id: IdLike | None = Field(default=None, alias="rcExtensionId")
+
+
+class AiArtefacts(WireModel):
+    ai_note: str | None = Field(default=None, alias="aiNote")
+    transcript: str | None = None
+    ring_sense_transcript: str | None = Field(default=None, alias="ringSenseTranscript")
+    ring_sense_summary: str | None = Field(default=None, alias="ringSenseSummary")
+    ring_sense_ai_score: Any = Field(default=None, alias="ringSenseAIScore")
+    ring_sense_bulleted_summary: str | None = Field(default=None, alias="ringSenseBulletedSummary")
+    ring_sense_link: str | None = Field(default=None, alias="ringSenseLink")
+    voicemail_link: str | None = Field(default=None, alias="voicemailLink")
+    voicemail_message_id: IdLike | None = Field(default=None, alias="voicemailMessageId")
+    additional_submission: dict[str, Any] | None = Field(default=None, alias="additionalSubmission")
+
+
+class CreateCallLogRequest(AiArtefacts):
+    log_info: CallRecord = Field(alias="logInfo")
+    contact_id: IdLike | None = Field(default=None, alias="contactId")
+    contact_type: str | None = Field(default=None, alias="contactType")
+    contact_name: str | None = Field(default=None, alias="contactName")
+    note: str | None = None
+    extension_number: IdLike | None = Field(default=None, alias="extensionNumber")
+    hashed_extension_id: StrictStr | None = Field(default=None, alias="hashedExtensionId")
+    rc_extension_id: IdLike | None = Field(default=None, alias="rcExtensionId")
+
+
+class UpdateCallLogRequest(AiArtefacts):
+    session_id: StrictStr = Field(alias="sessionId", min_length=1)
+    extension_number: IdLike | None = Field(default=None, alias="extensionNumber")
+    hashed_extension_id: StrictStr | None = Field(default=None, alias="hashedExtensionId")
+    rc_extension_id: IdLike | None = Field(default=None, alias="rcExtensionId")
+    account_id: IdLike | None = Field(default=None, alias="accountId")
+    subject: str | None = None
+    note: str | None = None
+    start_time: StrictStr | StrictInt | float | None = Field(default=None, alias="startTime")
+    duration: StrictInt | float | StrictStr | None = None
+    result: str | None = None
+    direction: str | None = None
+    from_: dict[str, Any] | None = Field(default=None, alias="from")
+    to: dict[str, Any] | None = None
+    legs: list[Any] | None = None
+    recording_link: str | None = Field(default=None, alias="recordingLink")
+    recording_download_link: str | None = Field(default=None, alias="recordingDownloadLink")
+
+
+class DispositionRequest(WireModel):
+    session_id: StrictStr = Field(alias="sessionId", min_length=1)
+    extension_number: IdLike | None = Field(default=None, alias="extensionNumber")
+    hashed_extension_id: StrictStr | None = Field(default=None, alias="hashedExtensionId")
+    dispositions: dict[str, Any] | None = None
+    additional_submission: dict[str, Any] | None = Field(default=None, alias="additionalSubmission")
+
+
+class CacheNoteRequest(WireModel):
+    session_id: StrictStr = Field(alias="sessionId", min_length=1)
+    note: str | None = None
+
+
+class CreateContactRequest(WireModel):
+    phone_number: StrictStr = Field(alias="phoneNumber", min_length=1)
+    new_contact_name: StrictStr = Field(alias="newContactName")
+    new_contact_type: str | None = Field(default=None, alias="newContactType")
+    additional_submission: dict[str, Any] | None = Field(default=None, alias="additionalSubmission")

@@ -1,0 +1,81 @@
+"""Structured logs that never print secrets.
+
+Every event passes through `redact_secrets`, which masks any field whose name looks like a
+credential (token, key, secret, password, authorization, credential, ...) at any depth, and any
+`Bearer`/`Basic` credential that slipped into a string. JSON lines in production, readable lines
+in development.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+_SECRET_NAME = re.compile(
+    r"(token|secret|password|authorization|credential|api_?key|apikey|private_?key|client_?secret|cookie)",
+    re.IGNORECASE,
+)
+_SECRET_IN_TEXT = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_SECRET_QUERY = re.compile(
+    r"((?:jwtToken|access_token|refresh_token|rcAccessToken|api_?key)=)[^&\s]+", re.IGNORECASE
+)
+MASK = "[redacted]"
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    if depth > 6:
+        return value
+    if isinstance(value, str):
+        return _SECRET_QUERY.sub(r"\1" + MASK, _SECRET_IN_TEXT.sub(r"\1 " + MASK, value))
+    if isinstance(value, Mapping):
+        return {
+            key: MASK if isinstance(key, str) and _SECRET_NAME.search(key) else _scrub(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(item, depth + 1) for item in value)
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: mask credential-looking fields and inline credentials."""
+    return {key: MASK if _SECRET_NAME.search(key) else _scrub(value) for key, value in event_dict.items()}
+
+
+def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
+    """Route stdlib and structlog output through one redacting pipeline."""
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    if level.upper() == "WARN":
+        numeric = logging.WARNING
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(numeric)
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

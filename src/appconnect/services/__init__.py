@@ -1,0 +1,1 @@
+"""Workflows behind the routes. No FastAPI here: every service is callable (and testable) without HTTP."""

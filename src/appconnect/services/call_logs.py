@@ -1,0 +1,519 @@
+"""The call-log lifecycle: create once, update without losing anything, read back.
+
+Guarantees beyond the reference (spec logging §6 P-1, P-4):
+* a create reserves its linkage in the database before calling the CRM, so concurrent creates for
+  one session (in any process) produce exactly one CRM activity; a failed create releases it;
+* an update whose read of the current CRM body fails does not write anything (the CRM note stays
+  as it was) and answers a clear message;
+* an update for a session whose create is still in flight waits for it (bounded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from appconnect.compose import UNSET, compose_call_log
+from appconnect.connectors.types import ContactInfo, GetCallLogResult, message_to_wire
+from appconnect.contract import CreateCallLogRequest, DispositionRequest, UpdateCallLogRequest
+from appconnect.crm_http import CrmUncertain
+from appconnect.domain import CallLogLink, User
+from appconnect.services.auth import authenticate, maybe_await, proxy_config_of
+from appconnect.services.context import ServerContext
+from appconnect.services.identity import extension_identity, hashed_account_id, identity_for_create
+from appconnect.services.messages import (
+    DATABASE_FAILED,
+    SESSION_EXPIRED,
+    USER_NOT_FOUND,
+    crm_failure_message,
+    warning,
+)
+from appconnect.store import ExtensionIdentity
+
+log = structlog.get_logger(__name__)
+
+COMPOSED_FORMATS = ("text/plain", "text/html", "text/markdown")
+MAX_SESSION_IDS = 5
+PENDING_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A workflow's answer: the JSON body, and whether the CRM session was revoked (401)."""
+
+    body: dict[str, Any] = field(default_factory=dict)
+    revoked: bool = False
+
+
+REVOKED = Outcome(body={"successful": False, "returnMessage": SESSION_EXPIRED}, revoked=True)
+
+
+def _fail(message: dict[str, Any] | None) -> Outcome:
+    body: dict[str, Any] = {"successful": False}
+    if message is not None:
+        body["returnMessage"] = message
+    return Outcome(body=body)
+
+
+def log_format_of(connector: Any, user: User) -> str:
+    getter = getattr(connector, "get_log_format_type", None)
+    if getter is None:
+        return "text/plain"
+    return str(getter(proxy_config=proxy_config_of(user)))
+
+
+def _contact_number(log_info: dict[str, Any]) -> Any:
+    side = log_info.get("from") if log_info.get("direction") == "Inbound" else log_info.get("to")
+    return side.get("phoneNumber") if isinstance(side, dict) else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_missing_contact(contact_id: Any) -> bool:
+    return not contact_id or (isinstance(contact_id, int | float) and contact_id == 0)
+
+
+async def _usable_user(context: ServerContext, user_id: str | None, platform: str) -> User | None:
+    if not user_id:
+        return None
+    user = await context.store.users.get(user_id, platform)
+    return user if user is not None and user.is_usable else None
+
+
+async def create_call_log(
+    context: ServerContext,
+    *,
+    user_id: str | None,
+    platform: str,
+    request: CreateCallLogRequest,
+    rc_account_id_header: str | None,
+    is_from_sscl: bool,
+) -> Outcome:
+    connector = context.registry.get(platform)
+    log_info = request.log_info.wire()
+    session_id = request.log_info.session_id
+    who = identity_for_create(request, log_info, context.secrets.hash_key)
+    if await context.store.call_logs.find(session_id, who, platform=platform) is not None:
+        return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+    user = await _usable_user(context, user_id, platform)
+    if user is None:
+        return _fail(USER_NOT_FOUND)
+    note = request.note
+    if context.settings.use_cache and is_from_sscl:
+        note = await context.store.note_cache.get(session_id) or note
+    try:
+        auth = await authenticate(context, connector, user)
+    except Exception as error:
+        return _fail(crm_failure_message(error, operation="createCallLog", platform=platform))
+    if auth.revoked:
+        return REVOKED
+    contact_number = _contact_number(log_info)
+    if _is_missing_contact(request.contact_id):
+        return _fail(warning(f"Contact not found for number {contact_number}"))
+    contact = ContactInfo(
+        id=request.contact_id,  # type: ignore[arg-type]  # checked by _is_missing_contact
+        phone_number=contact_number,
+        type=request.contact_type or "",
+        name=request.contact_name or "",
+    )
+    log_format = log_format_of(connector, user)
+    voicemail: dict[str, Any] = _object(log_info.get("voicemail"))
+    recording: dict[str, Any] = _object(log_info.get("recording"))
+    voicemail_link = request.voicemail_link if request.voicemail_link is not None else voicemail.get("link")
+    composed = ""
+    if log_format in COMPOSED_FORMATS:
+        composed = compose_call_log(
+            log_format=log_format,
+            existing_body="",
+            call_log=log_info,
+            contact_info={
+                "id": contact.id,
+                "phoneNumber": contact.phone_number,
+                "type": contact.type,
+                "name": contact.name,
+            },
+            user_settings=auth.user.user_settings,
+            timezone_offset=auth.user.timezone_offset,
+            note=note,
+            subject=log_info.get("customSubject"),
+            start_time=log_info.get("startTime"),
+            duration=log_info.get("duration", UNSET),
+            result=log_info.get("result"),
+            recording_link=recording.get("link"),
+            voicemail_link=voicemail_link,
+            ai_note=request.ai_note,
+            transcript=request.transcript,
+            ring_sense_transcript=request.ring_sense_transcript,
+            ring_sense_summary=request.ring_sense_summary,
+            ring_sense_ai_score=request.ring_sense_ai_score,
+            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
+            ring_sense_link=request.ring_sense_link,
+        )
+    reservation = await context.store.call_logs.reserve(
+        record_id=str(log_info.get("telephonySessionId") or log_info.get("id") or session_id),
+        session_id=session_id,
+        who=who,
+        platform=platform,
+        user_id=auth.user.id,
+        contact_id=str(request.contact_id),
+    )
+    if not reservation.is_ours:
+        return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+    try:
+        result = await connector.create_call_log(
+            user=auth.user,
+            contact_info=contact,
+            auth_header=auth.auth_header,
+            call_log=log_info,
+            note=note,
+            additional_submission=request.additional_submission,
+            ai_note=request.ai_note,
+            transcript=request.transcript,
+            voicemail_link=voicemail_link,
+            voicemail_message_id=(
+                request.voicemail_message_id
+                if request.voicemail_message_id is not None
+                else voicemail.get("messageId")
+            ),
+            ring_sense_transcript=request.ring_sense_transcript,
+            ring_sense_summary=request.ring_sense_summary,
+            ring_sense_ai_score=request.ring_sense_ai_score,
+            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
+            ring_sense_link=request.ring_sense_link,
+            composed_log_details=composed,
+            hashed_account_id=hashed_account_id(
+                rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
+            ),
+            is_from_sscl=is_from_sscl,
+            proxy_config=None,
+        )
+    except Exception as error:
+        await context.store.call_logs.release(reservation.link)
+        _log_crm_failure("createCallLog", platform, session_id, error)
+        return _fail(crm_failure_message(error, operation="createCallLog", platform=platform))
+    if result is None or not result.log_id:
+        await context.store.call_logs.release(reservation.link)
+        return _fail(message_to_wire(result.return_message) if result is not None else None)
+    try:
+        await context.store.call_logs.confirm(reservation.link, str(result.log_id))
+    except Exception as error:
+        # The CRM activity exists; keep its id in the log so an operator can reconcile it.
+        log.error(
+            "call log created in CRM but not recorded",
+            session_id=session_id,
+            platform=platform,
+            log_id=str(result.log_id),
+            error_type=type(error).__name__,
+        )
+        return _fail(DATABASE_FAILED)
+    return Outcome(
+        body={
+            "successful": True,
+            "logId": result.log_id,
+            "returnMessage": message_to_wire(result.return_message),
+        }
+    )
+
+
+def _log_crm_failure(operation: str, platform: str, session_id: str, error: BaseException) -> None:
+    if isinstance(error, CrmUncertain):
+        log.warning(
+            "CRM outcome uncertain; not retried",
+            operation=operation,
+            platform=platform,
+            session_id=session_id,
+        )
+    else:
+        log.warning(
+            "CRM operation failed",
+            operation=operation,
+            platform=platform,
+            session_id=session_id,
+            error_type=type(error).__name__,
+            status=getattr(error, "status", None),
+        )
+
+
+async def _settled_link(
+    context: ServerContext, session_id: str, who: ExtensionIdentity, *, platform: str, user_id: str | None
+) -> CallLogLink | None:
+    """The created linkage for a session, waiting (bounded) while its create is in flight."""
+    deadline = asyncio.get_running_loop().time() + context.settings.create_wait_seconds
+    while True:
+        link = await context.store.call_logs.find(session_id, who, platform=platform, user_id=user_id)
+        if link is None or link.state != "pending":
+            return link
+        if asyncio.get_running_loop().time() >= deadline:
+            return link
+        await asyncio.sleep(PENDING_POLL_SECONDS)
+
+
+async def update_call_log(
+    context: ServerContext,
+    *,
+    user_id: str | None,
+    platform: str,
+    request: UpdateCallLogRequest,
+    rc_account_id_header: str | None,
+    is_from_sscl: bool,
+) -> Outcome:
+    connector = context.registry.get(platform)
+    who = extension_identity(
+        extension_number=request.extension_number,
+        hashed_extension_id=request.hashed_extension_id,
+        rc_extension_id=request.rc_extension_id,
+        hash_key=context.secrets.hash_key,
+    )
+    link = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
+    if link is None:
+        return _fail(warning(f"Cannot find call log for session {request.session_id}", ttl=3000))
+    if link.state == "pending":
+        return _fail(warning("The call log is still being created. Please try again.", ttl=3000))
+    user = await _usable_user(context, user_id, platform)
+    if user is None:
+        return _fail(USER_NOT_FOUND)
+    try:
+        auth = await authenticate(context, connector, user)
+    except Exception as error:
+        return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
+    if auth.revoked:
+        return REVOKED
+    log_format = log_format_of(connector, user)
+    composed = ""
+    existing_details: Any = None
+    if log_format in COMPOSED_FORMATS:
+        existing_body = ""
+        if hasattr(connector, "get_call_log"):
+            try:
+                current = await connector.get_call_log(
+                    user=auth.user,
+                    auth_header=auth.auth_header,
+                    telephony_session_id=link.id,
+                    call_log_id=link.third_party_log_id,
+                    contact_id=link.contact_id,
+                    proxy_config=None,
+                )
+            except Exception as error:
+                # Composing from an empty read would blank the CRM note: refuse to write instead.
+                _log_crm_failure("getCallLog", platform, request.session_id, error)
+                return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
+            info = current.call_log_info if current is not None else None
+            if info is not None:
+                existing_body = info.full_body or info.note or ""
+                existing_details = info.full_log_response
+        composed = compose_call_log(
+            log_format=log_format,
+            existing_body=existing_body,
+            call_log={
+                "sessionId": link.session_id,
+                "startTime": request.start_time,
+                "duration": request.duration,
+                "result": request.result,
+                "direction": request.direction,
+                "from": request.from_,
+                "to": request.to,
+                "legs": request.legs or [],
+            },
+            contact_info=None,
+            user_settings=auth.user.user_settings,
+            timezone_offset=auth.user.timezone_offset,
+            note=request.note,
+            subject=request.subject,
+            start_time=request.start_time,
+            duration=request.duration if "duration" in request.model_fields_set else UNSET,
+            result=request.result,
+            recording_link=request.recording_link,
+            voicemail_link=request.voicemail_link,
+            ai_note=request.ai_note,
+            transcript=request.transcript,
+            ring_sense_transcript=request.ring_sense_transcript,
+            ring_sense_summary=request.ring_sense_summary,
+            ring_sense_ai_score=request.ring_sense_ai_score,
+            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
+            ring_sense_link=request.ring_sense_link,
+        )
+    try:
+        result = await connector.update_call_log(
+            user=auth.user,
+            existing_call_log=link,
+            auth_header=auth.auth_header,
+            recording_link=request.recording_link,
+            recording_download_link=request.recording_download_link,
+            voicemail_link=request.voicemail_link,
+            voicemail_message_id=request.voicemail_message_id,
+            subject=request.subject,
+            note=request.note,
+            start_time=request.start_time,
+            duration=request.duration,
+            result=request.result,
+            legs=request.legs or [],
+            ai_note=request.ai_note,
+            transcript=request.transcript,
+            ring_sense_transcript=request.ring_sense_transcript,
+            ring_sense_summary=request.ring_sense_summary,
+            ring_sense_ai_score=request.ring_sense_ai_score,
+            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
+            ring_sense_link=request.ring_sense_link,
+            additional_submission=request.additional_submission,
+            composed_log_details=composed,
+            existing_call_log_details=existing_details,
+            hashed_account_id=hashed_account_id(
+                rc_account_id_header, request.account_id, context.secrets.hash_key
+            ),
+            is_from_sscl=is_from_sscl,
+            proxy_config=None,
+        )
+    except Exception as error:
+        _log_crm_failure("updateCallLog", platform, request.session_id, error)
+        return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
+    body: dict[str, Any] = {"successful": True, "logId": link.third_party_log_id}
+    if result is not None:
+        body["updatedNote"] = result.updated_note
+        body["returnMessage"] = message_to_wire(result.return_message)
+    return Outcome(body={key: value for key, value in body.items() if value is not None or key == "logId"})
+
+
+async def get_call_logs(
+    context: ServerContext,
+    *,
+    user_id: str | None,
+    platform: str,
+    session_ids: str | None,
+    extension_number: str | None,
+    hashed_extension_id: str | None,
+    require_details: bool,
+) -> Outcome:
+    connector = context.registry.get(platform)
+    user = await _usable_user(context, user_id, platform)
+    if user is None or not session_ids:
+        return _fail(None)
+    requested = session_ids.split(",")[:MAX_SESSION_IDS]
+    who = extension_identity(
+        extension_number=extension_number, hashed_extension_id=hashed_extension_id, hash_key=None
+    )
+    from appconnect.store.call_logs import choose_link
+
+    links = [
+        link
+        for link in await context.store.call_logs.candidates(requested, platform=platform, user_id=user.id)
+        if link.state == "created"
+    ]
+    chosen = {sid: choose_link([link for link in links if link.session_id == sid], who) for sid in requested}
+    if not require_details:
+        logs = [
+            {"sessionId": link.session_id, "matched": True, "logId": link.third_party_log_id}
+            if (link := chosen[sid]) is not None
+            else {"sessionId": sid, "matched": False}
+            for sid in requested
+        ]
+        return Outcome(body={"successful": True, "logs": logs, "returnMessage": None})
+    try:
+        auth = await authenticate(context, connector, user)
+    except Exception as error:
+        return _fail(crm_failure_message(error, operation="getCallLog", platform=platform))
+    if auth.revoked:
+        return REVOKED
+    if not hasattr(connector, "get_call_log"):
+        return _fail(crm_failure_message(NotImplementedError(), operation="getCallLog", platform=platform))
+
+    async def read(link: CallLogLink) -> GetCallLogResult:
+        result: GetCallLogResult = await connector.get_call_log(
+            user=auth.user,
+            auth_header=auth.auth_header,
+            telephony_session_id=link.id,
+            call_log_id=link.third_party_log_id,
+            contact_id=link.contact_id,
+            proxy_config=None,
+        )
+        return result
+
+    to_read = {sid: link for sid, link in chosen.items() if link is not None and not _numeric_zero(sid)}
+    try:  # independent reads run concurrently; one failure fails the request, as the contract says
+        results = dict(
+            zip(to_read, await asyncio.gather(*(read(link) for link in to_read.values())), strict=True)
+        )
+    except Exception as error:
+        _log_crm_failure("getCallLog", platform, ",".join(requested), error)
+        return _fail(crm_failure_message(error, operation="getCallLog", platform=platform))
+    entries: list[dict[str, Any]] = []
+    return_message: Any = None
+    for sid in requested:
+        link = to_read.get(sid)
+        if link is None:
+            entries.append({"sessionId": sid, "matched": False})
+            continue
+        result = results[sid]
+        info = result.call_log_info if result is not None else None
+        entry: dict[str, Any] = {
+            "sessionId": link.session_id,
+            "matched": True,
+            "logId": link.third_party_log_id,
+        }
+        entry["logData"] = info.to_wire() if info is not None else None
+        entries.append(entry)
+        if result is not None and result.return_message is not None:
+            return_message = message_to_wire(result.return_message)
+    body: dict[str, Any] = {"successful": True, "logs": entries}
+    if return_message is not None:
+        body["returnMessage"] = return_message
+    return Outcome(body=body)
+
+
+def _numeric_zero(session_id: str) -> bool:
+    try:
+        return float(session_id) == 0
+    except ValueError:
+        return session_id == ""
+
+
+async def upsert_call_disposition(
+    context: ServerContext, *, user_id: str | None, platform: str, request: DispositionRequest
+) -> Outcome:
+    connector = context.registry.get(platform)
+    who = extension_identity(
+        extension_number=request.extension_number,
+        hashed_extension_id=request.hashed_extension_id,
+        hash_key=None,
+    )
+    link = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
+    if link is None or link.state != "created":
+        return _fail(warning("Cannot find log", ttl=3000))
+    user = await context.store.users.get(user_id, platform) if user_id else None
+    if user is None:
+        return _fail(warning("Cannot find user", ttl=3000))
+    try:
+        auth = await authenticate(context, connector, user)
+        if auth.revoked:
+            return REVOKED
+        upsert = getattr(connector, "upsert_call_disposition", None)
+        if upsert is None:
+            raise NotImplementedError("upsertCallDisposition")
+        result = await maybe_await(
+            upsert(
+                user=auth.user,
+                existing_call_log=link,
+                auth_header=auth.auth_header,
+                dispositions=request.dispositions,
+                proxy_config=None,
+            )
+        )
+    except Exception as error:
+        _log_crm_failure("upsertCallDisposition", platform, request.session_id, error)
+        return _fail(crm_failure_message(error, operation="upsertCallDisposition", platform=platform))
+    body: dict[str, Any] = {"successful": bool(result is not None and result.log_id)}
+    if result is not None and result.return_message is not None:
+        body["returnMessage"] = message_to_wire(result.return_message)
+    return Outcome(body=body)
+
+
+async def cache_note(context: ServerContext, *, session_id: str, note: str | None, platform: str) -> Outcome:
+    try:
+        await context.store.note_cache.put(session_id, note)
+    except Exception as error:
+        return _fail(crm_failure_message(error, operation="saveNoteCache", platform=platform))
+    return Outcome(body={"successful": True, "returnMessage": "Note cache saved"})

@@ -1,0 +1,21 @@
+"""The process-wide objects every service needs, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appconnect.config import Secrets, Settings
+from appconnect.connectors.registry import ConnectorRegistry
+from appconnect.crm_http import CrmHttp
+from appconnect.security import SessionTokens
+from appconnect.store import Store
+
+
+@dataclass
+class ServerContext:
+    settings: Settings
+    secrets: Secrets
+    store: Store
+    registry: ConnectorRegistry
+    tokens: SessionTokens
+    http: CrmHttp
