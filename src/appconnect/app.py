@@ -56,40 +56,34 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
     secrets = resolve_secrets(settings)
     tokens = SessionTokens(secrets.app_server_secret_key)
 
+    # Connectors are built here, not in the lifespan, so their own routes can be mounted below.
+    http = CrmHttp(
+        timeout=settings.crm_timeout_seconds,
+        ca_file=settings.ssl_cert_file,
+        version=__version__,
+        allow_private_networks=settings.private_networks_allowed,
+    )
+    registry = build_registry(settings, http, configure)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(settings.database_url, secrets.app_server_secret_key)
         if settings.auto_migrate:
             await upgrade(store.database)
-        http = CrmHttp(
-            timeout=settings.crm_timeout_seconds,
-            ca_file=settings.ssl_cert_file,
-            version=__version__,
-            allow_private_networks=settings.private_networks_allowed,
-        )
-        registry = ConnectorRegistry()
-        connector_context = ConnectorContext(http=http, settings=settings, version=__version__)
-        register_builtin_connectors(registry, connector_context, only=settings.connectors)
-        registry.load_entry_points(connector_context, only=settings.connectors)
-        if configure is not None:
-            configure(registry, connector_context)
-        notes = json.loads(files("appconnect").joinpath("release_notes.json").read_text(encoding="utf-8"))
-        registry.set_release_notes(
-            {version: {k: v for k, v in entry.items() if k != "global"} for version, entry in notes.items()}
-        )
         app.state.context = ServerContext(
             settings=settings, secrets=secrets, store=store, registry=registry, tokens=tokens, http=http
         )
-        for connector_name in registry.platforms():
-            starter = getattr(registry.get(connector_name), "startup", None)
+        connectors = [registry.get(name) for name in registry.platforms()]
+        for connector in connectors:
+            starter = getattr(connector, "startup", None)
             if callable(starter):
                 await starter()
         log.info("appconnect ready", platforms=registry.platforms(), database=store.database.backend)
         try:
             yield
         finally:
-            for connector_name in registry.platforms():
-                closer = getattr(registry.get(connector_name), "shutdown", None)
+            for connector in connectors:
+                closer = getattr(connector, "shutdown", None)
                 if callable(closer):
                     await closer()
             await http.aclose()
@@ -130,7 +124,28 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
 
     for router in _routers():
         app.include_router(router)
+    for name in registry.platforms():
+        connector_router = getattr(registry.get(name), "router", None)
+        if connector_router is not None:
+            app.include_router(connector_router)
     return app
+
+
+def build_registry(
+    settings: Settings, http: CrmHttp, configure: Configure | None = None
+) -> ConnectorRegistry:
+    """Every enabled connector: built-in, installed through entry points, then `configure`'s."""
+    registry = ConnectorRegistry()
+    connector_context = ConnectorContext(http=http, settings=settings, version=__version__)
+    register_builtin_connectors(registry, connector_context, only=settings.connectors)
+    registry.load_entry_points(connector_context, only=settings.connectors)
+    if configure is not None:
+        configure(registry, connector_context)
+    notes = json.loads(files("appconnect").joinpath("release_notes.json").read_text(encoding="utf-8"))
+    registry.set_release_notes(
+        {version: {k: v for k, v in entry.items() if k != "global"} for version, entry in notes.items()}
+    )
+    return registry
 
 
 def _routers() -> list[Any]:

@@ -66,10 +66,16 @@ async def _matched(client: httpx.AsyncClient, auth: dict[str, str], session_id: 
     ],
 )
 async def test_a_failed_create_records_nothing_and_can_be_retried(
-    server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore], status: int, headers: dict[str, str], message: str
+    server: Any,
+    activity_crm: tuple[FakeCrmServer, ActivityStore],
+    status: int,
+    headers: dict[str, str],
+    message: str,
 ) -> None:
     crm, store = activity_crm
-    crm.faults.add(status=status, headers=headers, body={"error": "nope"}, method="POST", path="/activities", times=1)
+    crm.faults.add(
+        status=status, headers=headers, body={"error": "nope"}, method="POST", path="/activities", times=1
+    )
     async with httpx.AsyncClient(base_url=server.url) as client:
         auth = await _login(client)
         failed = await _create(client, auth, "s-fail")
@@ -89,7 +95,7 @@ async def test_a_failed_create_records_nothing_and_can_be_retried(
 async def test_a_dropped_connection_on_create_is_uncertain_and_not_resent(
     server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore]
 ) -> None:
-    crm, store = activity_crm
+    crm, _store = activity_crm
     crm.faults.drop_connection(method="POST", path="/activities", times=1)
     async with httpx.AsyncClient(base_url=server.url) as client:
         auth = await _login(client)
@@ -109,7 +115,9 @@ async def test_a_failed_read_before_an_update_leaves_the_crm_note_unchanged(
         note_before = store.activities[int(created["logId"])]["note"]
         crm.faults.add(status=500, method="GET", path="/activities/*", times=1)
         answer = await client.patch(
-            "/callLog", headers=auth, json={"sessionId": "s-read", "recordingLink": "https://rec.example.com/1"}
+            "/callLog",
+            headers=auth,
+            json={"sessionId": "s-read", "recordingLink": "https://rec.example.com/1"},
         )
         assert answer.status_code == 200
         assert answer.json()["successful"] is False
@@ -118,7 +126,9 @@ async def test_a_failed_read_before_an_update_leaves_the_crm_note_unchanged(
         assert crm.requests_to("PUT", f"/activities/{created['logId']}") == []
         # Once the CRM answers again, the same update lands and keeps the earlier note.
         retried = await client.patch(
-            "/callLog", headers=auth, json={"sessionId": "s-read", "recordingLink": "https://rec.example.com/1"}
+            "/callLog",
+            headers=auth,
+            json={"sessionId": "s-read", "recordingLink": "https://rec.example.com/1"},
         )
         assert retried.json()["successful"] is True
     note_after = store.activities[int(created["logId"])]["note"]
@@ -134,7 +144,9 @@ async def test_a_rate_limited_update_says_so_and_changes_nothing(
         created = await _create(client, auth, "s-429")
         note_before = store.activities[int(created["logId"])]["note"]
         crm.faults.add(status=429, headers={"x-ratelimit-reset": "30"}, method="PUT", path="/activities/*")
-        answer = (await client.patch("/callLog", headers=auth, json={"sessionId": "s-429", "note": "new"})).json()
+        answer = (
+            await client.patch("/callLog", headers=auth, json={"sessionId": "s-429", "note": "new"})
+        ).json()
     assert answer["successful"] is False and answer["returnMessage"]["message"] == "Rate limit exceeded"
     assert "rateLimitResetAt" in answer["returnMessage"]
     assert store.activities[int(created["logId"])]["note"] == note_before
@@ -149,7 +161,9 @@ async def test_an_update_waits_for_a_create_in_flight(
         auth = await _login(client)
         create = asyncio.create_task(_create(client, auth, "s-slow"))
         await asyncio.sleep(0.3)  # the create has reserved its linkage and is waiting on the CRM
-        update = await client.patch("/callLog", headers=auth, json={"sessionId": "s-slow", "result": "Missed"})
+        update = await client.patch(
+            "/callLog", headers=auth, json={"sessionId": "s-slow", "result": "Missed"}
+        )
         created = await create
     assert created["successful"] is True
     assert update.json()["successful"] is True, update.json()

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from tests.e2e.conftest import ANN, call_record, login
 
 from appconnect.connectors.sample import SampleCrmConnector
+from tests.e2e.conftest import ANN, call_record, login
 
 
 async def test_full_lifecycle_keeps_every_step_and_the_agents_edit(

@@ -17,7 +17,9 @@ APPCONNECT = [sys.executable, "-m", "appconnect"]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    keep = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "SSL_CERT_FILE")}
+    keep = {
+        key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "SSL_CERT_FILE")
+    }
     return {**keep, **extra}
 
 
@@ -78,13 +80,20 @@ def test_production_mode_refuses_to_start_without_secrets(tmp_path: Path) -> Non
         timeout=60,
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "error: APP_SERVER_SECRET_KEY must be set when IS_PROD=true"
+    assert (
+        done.stderr.strip().splitlines()[-1] == "error: APP_SERVER_SECRET_KEY must be set when IS_PROD=true"
+    )
     assert not (tmp_path / "appconnect.db").exists()
 
 
 def test_db_upgrade_version_and_help(tmp_path: Path) -> None:
     upgrade = subprocess.run(
-        [*APPCONNECT, "db", "upgrade"], cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60
+        [*APPCONNECT, "db", "upgrade"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert upgrade.returncode == 0, upgrade.stderr
     assert "database is up to date" in upgrade.stdout and (tmp_path / "appconnect.db").exists()

@@ -6,6 +6,7 @@ import time
 
 import httpx
 import jwt as pyjwt
+
 from tests.conftest import TEST_SECRET
 
 

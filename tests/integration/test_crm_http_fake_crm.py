@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from tests.fakes import GENERIC_CRM_TOKEN, FakeCrmServer, create_generic_crm_app
 
 from appconnect.crm_http import (
     VERSION_HEADER,
@@ -22,6 +21,7 @@ from appconnect.crm_http import (
     rate_limit_info,
 )
 from appconnect.crm_http._network import GuardedTransport, Route, build_ssl_context, route
+from tests.fakes import GENERIC_CRM_TOKEN, FakeCrmServer, create_generic_crm_app
 
 # Fixtures fake_crm_factory, generic_crm, generic_crm_tls and crm_http_dev come from tests.fakes.fixtures
 # (imported by tests/conftest.py).

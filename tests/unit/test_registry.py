@@ -140,3 +140,13 @@ def test_connectors_are_discovered_through_entry_points(monkeypatch: pytest.Monk
     assert registry.load_entry_points(context) == ["minimal"]
     assert seen == [context]
     assert registry.get("minimal").context is context
+
+
+def test_connector_settings_default_to_the_real_service_and_can_be_overridden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context = ConnectorContext(http=None, settings=None, extras={"A_URL": "http://from-extras"})  # type: ignore[arg-type]
+    assert context.setting("MYCRM_API_BASE_URL", "https://api.mycrm.example") == "https://api.mycrm.example"
+    monkeypatch.setenv("MYCRM_API_BASE_URL", "http://127.0.0.1:9999")
+    assert context.setting("MYCRM_API_BASE_URL", "https://api.mycrm.example") == "http://127.0.0.1:9999"
+    assert context.setting("A_URL", "https://x") == "http://from-extras"

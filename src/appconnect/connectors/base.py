@@ -31,6 +31,7 @@ Minimal connector::
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -123,6 +124,16 @@ class ConnectorContext:
     settings: Any
     version: str = "0.0.0"
     extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def setting(self, name: str, default: str) -> str:
+        """A connector setting from the environment (`extras` first), with the real service as default.
+
+        Every external URL a connector calls should come through here, e.g.
+        `context.setting("MYCRM_API_BASE_URL", "https://api.mycrm.example")`, so tests and the
+        simulator can point it at a local stand-in.
+        """
+        value = self.extras.get(name) or os.environ.get(name)
+        return str(value) if value else default
 
 
 @runtime_checkable
@@ -269,9 +280,11 @@ class BaseConnector:
     name: ClassVar[str]
     auth_type: ClassVar[AuthType] = AuthType.API_KEY
     log_format: ClassVar[str] = LogFormat.PLAIN
-    manifest: ClassVar[Mapping[str, Any] | None] = None
+    manifest: Mapping[str, Any] | None = None
     allowed_hosts: ClassVar[tuple[str, ...]] = ()
     account_data: ClassVar[Mapping[str, AccountDataSource]] = {}
+    #: Optional connector-specific HTTP routes (a FastAPI `APIRouter`), mounted on the app.
+    router: Any = None
 
     def __init__(self, context: ConnectorContext | None = None) -> None:
         self.context = context

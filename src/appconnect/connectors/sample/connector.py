@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from appconnect.connectors.base import BaseConnector, ConnectorContext
 from appconnect.connectors.sample.errors import SampleCrmNotFound
+from appconnect.connectors.sample.pages import build_pages_router
 from appconnect.connectors.sample.phones import query_keys
 from appconnect.connectors.sample.storage import SampleCrmStore
 from appconnect.connectors.types import (
@@ -52,9 +53,18 @@ DEFAULT_DATABASE_URL = "sqlite:///appconnect-sample-crm.db"
 _NOTE = re.compile(r"- (?:Note|Agent notes): (.*?)(?=\n- [A-Z][A-Za-z\s/]*:|\n\Z|\Z)", re.DOTALL)
 
 
-def load_manifest() -> dict[str, Any]:
-    """The platform manifest fragment shipped beside this module (`manifest.json`)."""
+MANIFEST_SERVER_URL = "http://localhost:6066"
+
+
+def load_manifest(server_url: str | None = None) -> dict[str, Any]:
+    """The platform manifest fragment shipped beside this module (`manifest.json`).
+
+    Its page links point at this server's own sample-CRM pages; `server_url` (the public URL of
+    this server) replaces the default `http://localhost:6066` in them.
+    """
     text = files("appconnect.connectors.sample").joinpath("manifest.json").read_text(encoding="utf-8")
+    if server_url:
+        text = text.replace(MANIFEST_SERVER_URL, server_url.rstrip("/"))
     manifest: dict[str, Any] = json.loads(text)
     return manifest
 
@@ -123,13 +133,16 @@ class SampleCrmConnector(BaseConnector):
     name: ClassVar[str] = "sample"
     auth_type: ClassVar[AuthType] = AuthType.API_KEY
     log_format: ClassVar[str] = LogFormat.PLAIN
-    manifest: ClassVar[Mapping[str, Any] | None] = load_manifest()
+    manifest: Mapping[str, Any] | None = load_manifest()
 
     def __init__(self, context: ConnectorContext | None = None, *, database_url: str | None = None) -> None:
         super().__init__(context)
         settings = context.settings if context is not None else None
         url = database_url or getattr(settings, "sample_crm_database_url", None) or DEFAULT_DATABASE_URL
         self.store = SampleCrmStore(url)
+        public_url = getattr(settings, "public_server_url", None)
+        self.manifest = load_manifest(public_url) if public_url else load_manifest()
+        self.router = build_pages_router(self.store)
 
     # -- lifecycle (called by the app; every method also starts the store on first use) ----------
     async def startup(self) -> None:

@@ -1,0 +1,50 @@
+"""Logs never print secrets, whatever shape they arrive in."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import structlog
+
+from appconnect.logging import MASK, configure_logging, redact_secrets
+
+
+def test_credential_fields_are_masked_at_any_depth() -> None:
+    event = redact_secrets(
+        None,
+        "info",
+        {
+            "event": "saved user",
+            "access_token": "at-123",
+            "user": {"refreshToken": "rt-456", "name": "Ann", "nested": [{"apiKey": "k-789"}]},
+            "headers": {"Authorization": "Bearer abc.def", "Accept": "application/json"},
+        },
+    )
+    text = repr(event)
+    for secret in ("at-123", "rt-456", "k-789", "abc.def"):
+        assert secret not in text
+    assert event["user"]["name"] == "Ann" and event["access_token"] == MASK
+    assert event["headers"]["Accept"] == "application/json"
+
+
+def test_credentials_inside_text_are_masked() -> None:
+    event = redact_secrets(
+        None,
+        "info",
+        {"event": "GET /callLog?jwtToken=eyJabc.def.ghi&sessionIds=1 with Bearer tok-1, Basic dXNlcjo="},
+    )
+    assert (
+        "eyJabc" not in event["event"] and "tok-1" not in event["event"] and "dXNlcjo=" not in event["event"]
+    )
+    assert "sessionIds=1" in event["event"]
+
+
+def test_configured_logging_redacts_stdlib_and_structlog_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO")
+    structlog.get_logger("t").info("token refreshed", refresh_token="rt-secret")
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /contact?jwtToken=eyJsecret HTTP/1.1" 200')
+    logging.getLogger().handlers[0].flush()
+    output = capsys.readouterr().err
+    assert "rt-secret" not in output and "eyJsecret" not in output
+    assert "token refreshed" in output and "GET /contact" in output
