@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -47,7 +47,7 @@ def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> di
     return {key: MASK if _SECRET_NAME.search(key) else _scrub(value) for key, value in event_dict.items()}
 
 
-def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
+def configure_logging(level: str = "INFO", *, json_lines: bool = False, stream: TextIO | None = None) -> None:
     """Route stdlib and structlog output through one redacting pipeline."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     if level.upper() == "WARN":
@@ -67,7 +67,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

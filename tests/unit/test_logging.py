@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
-import pytest
 import structlog
 
 from appconnect.logging import MASK, configure_logging, redact_secrets
@@ -40,11 +40,11 @@ def test_credentials_inside_text_are_masked() -> None:
     assert "sessionIds=1" in event["event"]
 
 
-def test_configured_logging_redacts_stdlib_and_structlog_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    configure_logging("INFO")
+def test_configured_logging_redacts_stdlib_and_structlog_lines() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
     structlog.get_logger("t").info("token refreshed", refresh_token="rt-secret")
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /contact?jwtToken=eyJsecret HTTP/1.1" 200')
-    logging.getLogger().handlers[0].flush()
-    output = capsys.readouterr().err
+    output = stream.getvalue()
     assert "rt-secret" not in output and "eyJsecret" not in output
     assert "token refreshed" in output and "GET /contact" in output
