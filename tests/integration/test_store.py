@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -139,3 +140,23 @@ async def test_note_cache_overwrites_on_repeat(store: Store) -> None:
     await store.note_cache.put("s", "second")
     assert await store.note_cache.get("s") == "second"
     assert await store.note_cache.get("other") is None
+
+
+async def test_a_stale_reservation_of_a_dead_create_is_taken_over(database_url: str) -> None:
+    opened = Store.open(database_url, SECRET)
+    await upgrade(opened.database)
+    try:
+        who = ExtensionIdentity(extension_number="101")
+        first = await opened.call_logs.reserve(
+            record_id="t", session_id="s-stale", who=who, platform="sample", user_id="u", contact_id="c"
+        )
+        assert first.is_ours
+        assert await opened.call_logs.existing("s-stale", who, platform="sample") == first.link
+        opened.call_logs._stale_after = timedelta(seconds=-1)  # as if the creator died long ago
+        assert await opened.call_logs.existing("s-stale", who, platform="sample") is None
+        second = await opened.call_logs.reserve(
+            record_id="t", session_id="s-stale", who=who, platform="sample", user_id="u", contact_id="c"
+        )
+        assert second.is_ours and await opened.call_logs.count() == 1
+    finally:
+        await opened.close()

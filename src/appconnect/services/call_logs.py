@@ -98,7 +98,7 @@ async def create_call_log(
     log_info = request.log_info.wire()
     session_id = request.log_info.session_id
     who = identity_for_create(request, log_info, context.secrets.hash_key)
-    if await context.store.call_logs.find(session_id, who, platform=platform) is not None:
+    if await context.store.call_logs.existing(session_id, who, platform=platform) is not None:
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     user = await _usable_user(context, user_id, platform)
     if user is None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -115,6 +115,22 @@ class CallLogRepository:
         user_id: str | None = None,
     ) -> CallLogLink | None:
         return choose_link(await self.candidates([session_id], platform=platform, user_id=user_id), who)
+
+    async def existing(self, session_id: str, who: ExtensionIdentity, *, platform: str) -> CallLogLink | None:
+        """The linkage that makes a new create a duplicate: any created one, or a live reservation.
+
+        A pending reservation older than `stale_after` (its creator died mid-create) does not
+        count: `reserve` takes it over.
+        """
+        cutoff = datetime.now(UTC) - self._stale_after
+        query = select(CallLogRow).where(
+            CallLogRow.session_id == session_id,
+            CallLogRow.platform == platform,
+            or_(CallLogRow.state != PENDING, CallLogRow.updated_at >= cutoff),
+        )
+        async with self._db.sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return choose_link([_to_link(row) for row in rows], who)
 
     async def reserve(
         self,
