@@ -80,8 +80,8 @@ def test_every_error_class_has_an_action() -> None:
         if isinstance(obj := getattr(crm_http, name), type) and issubclass(obj, CrmError)
     }
     assert error_classes == set(OUTCOMES)
-    assert OUTCOMES[CrmUncertain] is CrmAction.DO_NOT_RETRY_UNCERTAIN
-    assert OUTCOMES[CrmRateLimited] is CrmAction.RATE_LIMITED
+    assert OUTCOMES[CrmUncertain].action is CrmAction.DO_NOT_RETRY_UNCERTAIN
+    assert OUTCOMES[CrmRateLimited].action is CrmAction.RATE_LIMITED
 
 
 def test_action_for_accepts_classes_and_subclasses() -> None:
@@ -95,7 +95,7 @@ def test_action_for_accepts_classes_and_subclasses() -> None:
 
 def test_outcomes_table_is_read_only() -> None:
     with pytest.raises(TypeError):
-        OUTCOMES[CrmError] = CrmAction.RETRY  # type: ignore[index]
+        OUTCOMES[CrmError] = OUTCOMES[CrmUncertain]  # type: ignore[index]
 
 
 def test_error_keeps_debug_data_but_masks_and_truncates() -> None:

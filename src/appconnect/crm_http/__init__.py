@@ -23,7 +23,7 @@ from appconnect.crm_http.errors import (
     CrmUnavailable,
     CrmUncertain,
 )
-from appconnect.crm_http.outcomes import OUTCOMES, CrmAction, action_for
+from appconnect.crm_http.outcomes import OUTCOMES, CrmAction, CrmNotice, CrmOutcome, action_for, outcome_for
 from appconnect.crm_http.policy import HostPolicy, join_url
 from appconnect.crm_http.ratelimit import RateLimitInfo, rate_limit_info
 
@@ -37,6 +37,8 @@ __all__ = [
     "CrmForbidden",
     "CrmHttp",
     "CrmNotFound",
+    "CrmNotice",
+    "CrmOutcome",
     "CrmRateLimited",
     "CrmRequestRefused",
     "CrmUnavailable",
@@ -48,6 +50,7 @@ __all__ = [
     "action_for",
     "is_blocked_address",
     "join_url",
+    "outcome_for",
     "rate_limit_info",
     "system_resolver",
 ]

@@ -1,16 +1,17 @@
 """Every `returnMessage` the server itself produces, and the one table that maps a CRM failure to one.
 
 The wording is the contract's (the extension shows it verbatim), so it lives here once. CRM
-failures are classified by `appconnect.crm_http`'s error tree; `crm_failure_message` turns any
-exception raised during an operation into the message the spec prescribes: 429 -> rate limit,
-400-409 (401 and 403 included) -> re-authorize, anything else -> the operation's own failure text.
+failures are classified by `appconnect.crm_http`'s error tree and its one outcome table;
+`crm_failure_message` turns any exception raised during an operation into the message the spec
+prescribes: 429 -> rate limit, 400-409 (401 and 403 included) -> re-authorize, anything else (5xx,
+timeouts, other 4xx, bugs) -> the operation's own failure text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from appconnect.crm_http import CrmError, CrmRateLimited
+from appconnect.crm_http import CrmNotice, CrmRateLimited, outcome_for
 
 ReturnMessageWire = dict[str, Any]
 
@@ -91,10 +92,15 @@ def operation_failed(operation: str, platform: str) -> ReturnMessageWire:
 
 
 def crm_failure_message(error: BaseException, *, operation: str, platform: str) -> ReturnMessageWire:
-    """The contract's message for a failed operation (the CRM status itself is never shown)."""
-    if isinstance(error, CrmRateLimited):
-        return rate_limited(platform, error)
-    if isinstance(error, CrmError) and error.status is not None and 400 <= error.status <= 409:
+    """The contract's message for a failed operation (the CRM status itself is never shown).
+
+    Which message is decided by `appconnect.crm_http`'s outcome table, the same table that decides
+    whether a failure may be retried.
+    """
+    notice = outcome_for(error).notice
+    if notice is CrmNotice.RATE_LIMITED:
+        return rate_limited(platform, error if isinstance(error, CrmRateLimited) else None)
+    if notice is CrmNotice.REAUTHORIZE:
         return authorization_error(platform)
     return operation_failed(operation, platform)
 
@@ -103,3 +109,5 @@ DATABASE_FAILED = warning("Database operation failed")
 SESSION_EXPIRED = warning("User session expired. Please connect again.")
 USER_NOT_FOUND = warning("User not found")
 CONTACT_NOT_FOUND = warning("Contact not found")
+NO_MESSAGE_TO_LOG = warning("No message to log.", ttl=3000)
+MESSAGE_LOG_PENDING = warning("The message log is still being created. Please try again.", ttl=3000)
