@@ -7,6 +7,7 @@ turns any of those (or an explicit SQLAlchemy URL) into the async form we run on
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -75,12 +76,32 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a file database to WAL once (the mode is stored in the file).
+
+    Several processes opening a brand-new file at the same moment can see SQLITE_BUSY on the
+    switch itself (SQLite does not always apply the busy timeout to it), so retry briefly.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    for attempt in range(50):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as error:  # sqlite3.OperationalError, wrapped by the async adapter
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 class Database:
