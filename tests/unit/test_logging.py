@@ -44,7 +44,8 @@ def test_configured_logging_redacts_stdlib_and_structlog_lines() -> None:
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
     structlog.get_logger("t").info("token refreshed", refresh_token="rt-secret")
-    logging.getLogger("appconnect.tests.stdlib").info('127.0.0.1 - "GET /contact?jwtToken=eyJsecret HTTP/1.1" 200')
+    access_line = '127.0.0.1 - "GET /contact?jwtToken=eyJsecret HTTP/1.1" 200'
+    logging.getLogger("appconnect.tests.stdlib").info(access_line)
     output = stream.getvalue()
     assert "rt-secret" not in output and "eyJsecret" not in output
     assert "token refreshed" in output and "GET /contact" in output
