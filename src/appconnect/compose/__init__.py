@@ -13,10 +13,16 @@ pure: no I/O, and it imports nothing else from `appconnect`.
 
 Values are inserted without HTML escaping, as the reference does (spec §6 P-10): a connector that
 renders HTML bodies should treat notes, subjects and transcripts as untrusted text.
+
+Message logs have their own helpers (spec §4): `compose_message_log`, `compose_message_log_entry`
+and `add_message_log_entry` for the conversation-day record of SMS, MMS, voicemail and fax, and
+`compose_shared_sms_log` for shared-SMS conversations, which are rewritten whole. Those two escape
+caller text in HTML bodies.
 """
 
 from __future__ import annotations
 
+from ._content import MessageLogContent, escape_html
 from ._js import UNSET, Unset
 from .call_log import compose_call_log
 from .dates import DEFAULT_LOG_DATE_FORMAT, OffsetMode, format_date_time, parse_offset, parse_start_time
@@ -34,6 +40,14 @@ from .fields import (
 from .formats import LogFormat
 from .formatting import format_call_journey, format_duration, format_party
 from .links import upsert_call_recording, upsert_ring_sense_link, upsert_voicemail_recording
+from .message_log import (
+    MessageMedia,
+    add_message_log_entry,
+    compose_message_log,
+    compose_message_log_entry,
+    message_log_subject,
+    message_media,
+)
 from .moment_format import MomentValue, format_moment
 from .note import upsert_call_agent_note
 from .sections import (
@@ -44,20 +58,32 @@ from .sections import (
     upsert_ring_sense_transcript,
     upsert_transcript,
 )
+from .shared_sms import compose_shared_sms_log, count_shared_sms_entities, gather_shared_sms_participants
 
 __all__ = [
     "DEFAULT_LOG_DATE_FORMAT",
     "UNSET",
     "LogFormat",
+    "MessageLogContent",
+    "MessageMedia",
     "MomentValue",
     "OffsetMode",
     "Unset",
+    "add_message_log_entry",
     "compose_call_log",
+    "compose_message_log",
+    "compose_message_log_entry",
+    "compose_shared_sms_log",
+    "count_shared_sms_entities",
+    "escape_html",
     "format_call_journey",
     "format_date_time",
     "format_duration",
     "format_moment",
     "format_party",
+    "gather_shared_sms_participants",
+    "message_log_subject",
+    "message_media",
     "parse_offset",
     "parse_start_time",
     "upsert_ai_note",

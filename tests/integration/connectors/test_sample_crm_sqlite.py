@@ -348,10 +348,13 @@ async def test_message_log_is_created_then_appended_without_duplicates(crm: Samp
     [log] = await crm.list_message_logs()
     assert log["id"] == int(created.log_id)
     assert log["subject"] == "SMS conversation with Ann Example on 2026-07-14"
-    assert log["body"].splitlines() == [
-        "Inbound 2026-07-14T03:00:00.000Z Ann Example (+14155550100): Can you call me?",
-        "Outbound 2026-07-14T03:00:00.000Z Ann Example (+14155550100): On my way",
-    ]
+    assert log["body"] == (
+        "Participants\n* Ann Example (+14155550100)\n* +16505550199\n\n"
+        "Conversation (2 messages)\nBEGIN\n------------\n"
+        "Ann Example said on 2026-07-14 03:00 AM:\nCan you call me?\n\n"
+        "Ann Example said on 2026-07-14 03:00 AM:\nOn my way\n\n"
+        "------------\nEND"
+    )
     assert log["message_ids"] == ["6424569101", "6424569102"]
 
 
@@ -384,10 +387,11 @@ async def test_fax_and_voicemail_links_are_written(crm: SampleCrmConnector) -> N
     )
     [log] = await crm.list_message_logs()
     assert log["subject"] == "Fax with Carol Demo on 2026-07-14"
-    assert log["body"].splitlines() == [
-        "Inbound 2026-07-14T03:00:00.000Z Ann Example (+14155550100): Fax (2 pages) [fax: https://x.test/fax]",
-        "Inbound 2026-07-14T03:00:00.000Z Ann Example (+14155550100): Voicemail [recording: https://x.test/vm]",
-    ]
+    assert (
+        "Ann Example sent a fax (2 pages) on 2026-07-14 03:00 AM:\nFax document: https://x.test/fax\n\n"
+        "Ann Example left a voicemail on 2026-07-14 03:00 AM:\nVoicemail recording: https://x.test/vm\n\n"
+        "------------\nEND"
+    ) in log["body"]
 
 
 async def test_shared_sms_content_replaces_the_whole_log(crm: SampleCrmConnector) -> None:
@@ -446,9 +450,9 @@ async def test_concurrent_appends_lose_no_message_and_log_each_id_once(crm: Samp
     )
     [log] = await crm.list_message_logs()
     assert sorted(log["message_ids"], key=int) == [str(n) for n in range(16)]
-    assert sorted(line.rsplit(": ", 1)[1] for line in log["body"].splitlines()) == sorted(
-        f"m{n}" for n in range(16)
-    )
+    texts = [line for line in log["body"].splitlines() if line.startswith("m")]
+    assert sorted(texts) == sorted(f"m{n}" for n in range(16))
+    assert "Conversation (16 messages)" in log["body"] and log["body"].endswith("------------\nEND")
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------

@@ -12,11 +12,17 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from typing import Any, ClassVar
 
+from appconnect.compose import (
+    MessageMedia,
+    add_message_log_entry,
+    compose_message_log,
+    compose_message_log_entry,
+    message_log_subject,
+)
 from appconnect.connectors.base import BaseConnector, ConnectorContext
 from appconnect.connectors.sample.errors import SampleCrmNotFound
 from appconnect.connectors.sample.pages import build_pages_router
@@ -110,17 +116,6 @@ def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return str(value)
-
-
-def _party(party: Any) -> str:
-    """How a message's `from` (a `{name, phoneNumber, extensionNumber}` object) is written in a log line."""
-    if not isinstance(party, Mapping):
-        return "Unknown"
-    name = party.get("name")
-    number = party.get("phoneNumber") or party.get("extensionNumber")
-    if name and number:
-        return f"{name} ({number})"
-    return str(name or number or "Unknown")
 
 
 class SampleCrmConnector(BaseConnector):
@@ -388,13 +383,19 @@ class SampleCrmConnector(BaseConnector):
         auth_header: str,
         message: Mapping[str, Any] | None = None,
         shared_sms_log_content: Mapping[str, Any] | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
         recording_link: str | None = None,
         fax_doc_link: str | None = None,
         image_link: str | None = None,
         video_link: str | None = None,
         **extra: Any,
     ) -> CreateMessageLogResult:
-        """Create one message log: a shared-SMS conversation, or a log holding its first message."""
+        """Create one message log: a composed conversation, or a log holding its first message.
+
+        `shared_sms_log_content` (a shared-SMS conversation, or the messages an agent selected,
+        which then arrive in `messages` too) is stored as composed. Otherwise the log is written
+        with `compose_message_log`: participants, then the first message's entry.
+        """
         contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
         who = contact_name or contact_info.phone_number or "unknown contact"
         if shared_sms_log_content is not None:
@@ -403,21 +404,30 @@ class SampleCrmConnector(BaseConnector):
                 contact_name=contact_name or None,
                 subject=str(shared_sms_log_content.get("subject") or f"SMS conversation with {who}"),
                 body=str(shared_sms_log_content.get("body") or ""),
-                message_ids=(),
+                message_ids=[_message_id(item) for item in messages or () if _message_id(item)],
             )
         else:
             message = message or {}
+            media = MessageMedia(
+                recording_link=recording_link,
+                fax_doc_link=fax_doc_link,
+                image_link=image_link,
+                video_link=video_link,
+            )
+            content = compose_message_log(
+                [message],
+                log_format=self.log_format,
+                contact_name=contact_name,
+                contact_number=contact_info.phone_number,
+                timezone_offset=user.timezone_offset,
+                media={_message_id(message): media},
+                subject=message_log_subject(message, contact_name=who, timezone_offset=user.timezone_offset),
+            )
             log = await self.store.create_message_log(
                 contact_id=_text(contact_info.id),
                 contact_name=contact_name or None,
-                subject=_message_subject(message, who),
-                body=_message_line(
-                    message,
-                    recording_link=recording_link,
-                    fax_doc_link=fax_doc_link,
-                    image_link=image_link,
-                    video_link=video_link,
-                ),
+                subject=content.subject,
+                body=content.body,
                 message_ids=[_message_id(message)] if _message_id(message) else [],
             )
         return CreateMessageLogResult(
@@ -439,7 +449,10 @@ class SampleCrmConnector(BaseConnector):
         video_link: str | None = None,
         **extra: Any,
     ) -> UpdateMessageLogResult:
-        """Append the new message (once per message id), or replace a shared-SMS conversation.
+        """Add the new message's entry (once per message id), or replace a shared-SMS conversation.
+
+        The entry goes in with `add_message_log_entry`, so the rest of the body, including
+        anything typed into the CRM, stays as it is.
 
         Raises:
             SampleCrmNotFound: the linked message log does not exist (any more).
@@ -452,16 +465,24 @@ class SampleCrmConnector(BaseConnector):
                 body=str(shared_sms_log_content.get("body") or ""),
             )
         elif message:
-            await self.store.append_message(
-                log_id,
-                message_id=_message_id(message),
-                line=_message_line(
-                    message,
+            contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
+            entry = compose_message_log_entry(
+                message,
+                log_format=self.log_format,
+                contact_name=contact_name,
+                contact_number=contact_info.phone_number,
+                timezone_offset=user.timezone_offset,
+                media=MessageMedia(
                     recording_link=recording_link,
                     fax_doc_link=fax_doc_link,
                     image_link=image_link,
                     video_link=video_link,
                 ),
+            )
+            await self.store.append_message(
+                log_id,
+                message_id=_message_id(message),
+                edit=lambda body: add_message_log_entry(body, entry, log_format=self.log_format),
             )
         elif await self.store.get_message_log(log_id) is None:
             raise SampleCrmNotFound("message log", log_id)
@@ -499,45 +520,3 @@ class SampleCrmConnector(BaseConnector):
 
 def _message_id(message: Mapping[str, Any]) -> str:
     return str(message.get("id", ""))
-
-
-_MESSAGE_KINDS = {"SMS": "SMS conversation with", "Fax": "Fax with", "VoiceMail": "Voicemail from"}
-
-
-def _message_subject(message: Mapping[str, Any], who: str) -> str:
-    """`SMS conversation with Ann Example on 2026-07-14`, by message type and creation day."""
-    kind = _MESSAGE_KINDS.get(str(message.get("type") or "SMS"), "Messages with")
-    created = str(message.get("creationTime") or "")[:10]
-    return f"{kind} {who} on {created}" if created else f"{kind} {who}"
-
-
-def _message_line(
-    message: Mapping[str, Any],
-    *,
-    recording_link: str | None,
-    fax_doc_link: str | None,
-    image_link: str | None,
-    video_link: str | None,
-) -> str:
-    """One line per message: `<direction> <ISO time> <from>: <text>`, then any links."""
-    direction = str(message.get("direction") or "")
-    created = str(message.get("creationTime") or datetime.now(UTC).isoformat(timespec="seconds"))
-    text = str(message.get("subject") or "")
-    kind = str(message.get("type") or "")
-    if not text and kind == "VoiceMail":
-        text = "Voicemail"
-    elif not text and kind == "Fax":
-        pages = message.get("faxPageCount")
-        text = f"Fax ({pages} pages)" if pages else "Fax"
-    links = [
-        f"[{label}: {link}]"
-        for label, link in (
-            ("recording", recording_link),
-            ("fax", fax_doc_link),
-            ("image", image_link),
-            ("video", video_link),
-        )
-        if link
-    ]
-    head = " ".join(part for part in (direction, created, _party(message.get("from"))) if part)
-    return " ".join(part for part in (f"{head}: {text}".rstrip(), *links) if part)

@@ -16,7 +16,7 @@ so workers starting together create and seed exactly once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -384,12 +384,15 @@ class SampleCrmStore:
             return await _require(connection, message_logs, _inserted_id(result), "message log")
 
     async def append_message(
-        self, log_id: object, *, message_id: str, line: str
+        self, log_id: object, *, message_id: str, edit: Callable[[str], str]
     ) -> tuple[dict[str, Any], bool]:
-        """Append `line` for `message_id` unless that id is already logged.
+        """Add a message to a log unless its id is already there: the body becomes `edit(body)`.
+
+        The read, the edit and the write happen in one write transaction, so concurrent additions
+        to one log neither lose a message nor add one twice.
 
         Returns:
-            The message log, and whether the line was appended.
+            The message log, and whether the message was added.
 
         Raises:
             SampleCrmNotFound: no message log has this id.
@@ -400,11 +403,10 @@ class SampleCrmStore:
             ids = [str(item) for item in log["message_ids"] or []]
             if message_id in ids:
                 return log, False
-            body = f"{log['body']}\n{line}" if log["body"] else line
             await connection.execute(
                 update(message_logs)
                 .where(message_logs.c.id == key)
-                .values(body=body, message_ids=[*ids, message_id], updated_at=_now())
+                .values(body=edit(str(log["body"] or "")), message_ids=[*ids, message_id], updated_at=_now())
             )
             return await _require(connection, message_logs, key, "message log"), True
 

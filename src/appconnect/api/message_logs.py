@@ -1,0 +1,43 @@
+"""Message-log routes: POST /messageLog and POST /messageLog/match."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Response
+
+from appconnect.api.deps import ContextDep, SessionDep
+from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
+from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
+from appconnect.services import message_logs
+
+router = APIRouter(tags=["message logs"])
+
+
+@router.post("/messageLog")
+async def create_message_log(
+    body: MessageLogRequest,
+    context: ContextDep,
+    session: SessionDep,
+    rc_account_id: str | None = Header(default=None),
+) -> Response:
+    if session.claims is None:
+        return plain(PLEASE_AUTHORIZE, 400)
+    outcome = await message_logs.create_message_log(
+        context,
+        user_id=session.user_id,
+        platform=session.platform or "",
+        request=body,
+        rc_account_id_header=rc_account_id,
+    )
+    return result(outcome.body, revoked=outcome.revoked)
+
+
+@router.post("/messageLog/match")
+async def match_message_logs(
+    body: MessageLogMatchRequest, context: ContextDep, session: SessionDep
+) -> Response:
+    if session.claims is None:
+        return plain(PLEASE_AUTHORIZE, 400)
+    outcome = await message_logs.match_message_logs(
+        context, user_id=session.user_id, platform=session.platform or "", request=body
+    )
+    return result(outcome.body)

@@ -1,0 +1,511 @@
+"""Message logging: SMS, MMS, voicemail, fax, group SMS and shared-SMS conversations (spec §4).
+
+Three ways a request is logged:
+* **conversation-day** (the default): the messages of one `conversationLogId` (a conversation on
+  one day) go into one CRM log, created by the first new message and added to by every later one
+  (`update_message_log`), oldest first;
+* **selected messages** (`selectedMessageIds`): exactly the selected messages, composed into one
+  new CRM log;
+* **shared SMS** (a truthy `logInfo.owner.name`): one CRM log per conversation, rewritten whole
+  from the thread's timeline on every request.
+
+Guarantees beyond the reference (spec §6 P-4, P-8): each message is reserved in the database
+before any CRM write, so a message sent twice (even concurrently, even to two server processes)
+reaches the CRM once; the conversation-day log is reserved the same way, so two messages of one
+day arriving together make one CRM log; a failed CRM call releases what it reserved and stores
+nothing. Lookups are scoped to the caller's platform (and, for `/messageLog/match`, user).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from appconnect.compose import LogFormat, compose_message_log, compose_shared_sms_log, message_media
+from appconnect.connectors.base import LogsMessages
+from appconnect.connectors.types import ContactInfo, message_to_wire
+from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
+from appconnect.crm_http import CrmUncertain
+from appconnect.domain import MessageLogLink, User
+from appconnect.services.auth import Authenticated, authenticate
+from appconnect.services.call_logs import (
+    COMPOSED_FORMATS,
+    PENDING_POLL_SECONDS,
+    REVOKED,
+    Outcome,
+    log_format_of,
+)
+from appconnect.services.contacts import contact_cache_key
+from appconnect.services.context import ServerContext
+from appconnect.services.identity import hashed_account_id
+from appconnect.services.messages import (
+    CONTACT_NOT_FOUND,
+    DATABASE_FAILED,
+    MESSAGE_LOG_PENDING,
+    NO_MESSAGE_TO_LOG,
+    crm_failure_message,
+    warning,
+)
+from appconnect.store.message_logs import PENDING, ConversationReservation, MessageLogRepository
+
+log = structlog.get_logger(__name__)
+
+OPERATION = "createMessageLog"
+
+
+def _truthy(value: object) -> bool:
+    """JavaScript truthiness for the few checks the spec words that way (`"0"` is truthy)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value == value and value != 0
+    return value is not None and value != ""
+
+
+def _js_text(value: object) -> str:
+    return "undefined" if value is None else str(value)
+
+
+def _fail(message: dict[str, Any]) -> Outcome:
+    return Outcome(body={"successful": False, "returnMessage": message})
+
+
+def _is_missing_contact(contact_id: object) -> bool:
+    """Falsy, or numeric 0 (spec §6 P-5); the string "0" is a contact."""
+    return not _truthy(contact_id)
+
+
+async def _usable_user(context: ServerContext, user_id: str | None, platform: str) -> User | None:
+    if not user_id:
+        return None
+    user = await context.store.users.get(user_id, platform)
+    return user if user is not None and user.is_usable else None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """Everything one POST /messageLog works with once the caller is authenticated."""
+
+    context: ServerContext
+    connector: LogsMessages
+    platform: str
+    auth: Authenticated
+    request: MessageLogRequest
+    contact: ContactInfo
+    log_format: str
+    hashed_account_id: str
+    conversation_id: str | None
+    conversation_log_id: str
+    is_group: bool
+
+    @property
+    def repository(self) -> MessageLogRepository:
+        return self.context.store.message_logs
+
+    def key_of(self, message: Mapping[str, Any]) -> str:
+        return str(message["id"])
+
+    def link_for(self, message: Mapping[str, Any]) -> MessageLogLink:
+        return MessageLogLink(
+            id=self.key_of(message),
+            platform=self.platform,
+            conversation_id=self.conversation_id,
+            conversation_log_id=self.conversation_log_id,
+            third_party_log_id=None,
+            user_id=self.auth.user.id,
+            state=PENDING,
+        )
+
+    def common(self) -> dict[str, Any]:
+        """Keyword arguments every connector call receives."""
+        log_info = self.request.log_info
+        return {
+            "user": self.auth.user,
+            "contact_info": self.contact,
+            "auth_header": self.auth.auth_header,
+            "additional_submission": self.request.additional_submission,
+            "assignee_name": (log_info.assignee or {}).get("name"),
+            "owner_name": (log_info.owner or {}).get("name"),
+            "proxy_config": None,
+        }
+
+
+async def create_message_log(
+    context: ServerContext,
+    *,
+    user_id: str | None,
+    platform: str,
+    request: MessageLogRequest,
+    rc_account_id_header: str | None,
+) -> Outcome:
+    """POST /messageLog: log the request's messages and answer the contract's body."""
+    connector = context.registry.get(platform)
+    log_info = request.log_info
+    if not log_info.messages:
+        return _fail(NO_MESSAGE_TO_LOG)
+    contact_number = log_info.correspondents[0].phone_number
+    user = await _usable_user(context, user_id, platform)
+    if user is None:
+        return _fail(CONTACT_NOT_FOUND)
+    try:
+        auth = await authenticate(context, connector, user)
+    except Exception as error:
+        _log_crm_failure(platform, str(log_info.conversation_log_id), error)
+        return _fail(crm_failure_message(error, operation=OPERATION, platform=platform))
+    if auth.revoked:
+        return REVOKED
+    if _is_missing_contact(request.contact_id):
+        return _fail(warning(f"Contact not found for number {_js_text(contact_number)}"))
+    if not isinstance(connector, LogsMessages):
+        log.warning("connector does not log messages", platform=platform)
+        return _fail(crm_failure_message(NotImplementedError(), operation=OPERATION, platform=platform))
+    is_group = len(log_info.correspondents) > 1
+    suffix = f"-{request.contact_id}" if is_group else ""
+    work = _Request(
+        context=context,
+        connector=connector,
+        platform=platform,
+        auth=auth,
+        request=request,
+        contact=ContactInfo(
+            id=request.contact_id,  # type: ignore[arg-type]  # checked by _is_missing_contact
+            phone_number=contact_number,
+            type=request.contact_type or "",
+            name=request.contact_name or "",
+        ),
+        log_format=log_format_of(connector, auth.user),
+        hashed_account_id=hashed_account_id(
+            rc_account_id_header, log_info.account_id, context.secrets.hash_key
+        ),
+        conversation_id=None if log_info.conversation_id is None else f"{log_info.conversation_id}{suffix}",
+        conversation_log_id=f"{log_info.conversation_log_id}{suffix}",
+        is_group=is_group,
+    )
+    try:
+        if request.selected_message_ids:
+            return await _log_selected(work)
+        if _truthy((log_info.owner or {}).get("name")):
+            return await _log_shared_sms(work)
+        return await _log_conversation_day(work)
+    except SQLAlchemyError as error:
+        log.error(
+            "message log bookkeeping failed",
+            platform=platform,
+            conversation_log_id=work.conversation_log_id,
+            error_type=type(error).__name__,
+        )
+        return _fail(DATABASE_FAILED)
+
+
+def _messages_oldest_first(work: _Request) -> list[dict[str, Any]]:
+    """The request's messages as sent, oldest first (the received list reversed, never sorted).
+
+    Group SMS suffixes each id with the contact id, and a message repeated inside one request is
+    kept once.
+    """
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for record in reversed(work.request.log_info.messages):
+        message = record.wire()
+        if work.is_group:
+            message["id"] = f"{message['id']}-{work.request.contact_id}"
+        key = work.key_of(message)
+        if key not in seen:
+            seen.add(key)
+            ordered.append(message)
+    return ordered
+
+
+async def _claim(
+    work: _Request, messages: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Reserve the messages nobody has logged yet.
+
+    Returns:
+        The messages this request now owns (oldest first), and the CRM log of every message that
+        was already logged.
+    """
+    keys = [work.key_of(message) for message in messages]
+    known = {link.id: link for link in await work.repository.by_ids(keys, platform=work.platform)}
+    already = {
+        key: str(link.third_party_log_id)
+        for key, link in known.items()
+        if link.state != PENDING and link.third_party_log_id
+    }
+    fresh = [message for message in messages if work.key_of(message) not in known]
+    ours = await work.repository.reserve_messages([work.link_for(message) for message in fresh])
+    return [message for message in fresh if work.key_of(message) in ours], already
+
+
+def _answer(log_ids: list[str], return_message: Any, message_logs: dict[str, str]) -> Outcome:
+    return Outcome(
+        body={
+            "successful": True,
+            "returnMessage": return_message,
+            "logIds": log_ids,
+            "messageLogs": message_logs,
+        }
+    )
+
+
+async def _settled_conversation_log(
+    work: _Request, conversation_log_id: str
+) -> ConversationReservation | None:
+    """The conversation-day log to write to: ours to create, or a created one to add to.
+
+    Waits (bounded by `create_wait_seconds`) while another request is creating it, and takes over
+    when that request gives up. None when it is still pending at the deadline.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + work.context.settings.create_wait_seconds
+    while True:
+        reservation: ConversationReservation = await work.repository.reserve_conversation_log(
+            conversation_log_id,
+            platform=work.platform,
+            conversation_id=work.conversation_id,
+            user_id=work.auth.user.id,
+        )
+        if reservation.is_ours or reservation.link.state != PENDING:
+            return reservation
+        if loop.time() >= deadline:
+            return None
+        await asyncio.sleep(PENDING_POLL_SECONDS)
+
+
+async def _log_conversation_day(work: _Request) -> Outcome:
+    """Spec §4.2: one CRM log per `conversationLogId`, created once, then added to."""
+    repository = work.repository
+    todo, message_logs = await _claim(work, _messages_oldest_first(work))
+    log_ids: list[str] = []
+    return_message: Any = None
+    rc_access_token = work.request.log_info.rc_access_token
+    correspondents = await _group_correspondents(work) if work.is_group and todo else []
+    for index, message in enumerate(todo):
+        key = work.key_of(message)
+        unfinished = [work.key_of(rest) for rest in todo[index:]]
+        media = message_media(message, rc_access_token=rc_access_token).as_kwargs()
+        reservation = await _settled_conversation_log(work, work.conversation_log_id)
+        if reservation is None:
+            await repository.release_messages(unfinished, platform=work.platform)
+            return _fail(MESSAGE_LOG_PENDING)
+        if reservation.is_ours:
+            try:
+                created = await work.connector.create_message_log(
+                    **work.common(),
+                    message=message,
+                    correspondents=correspondents,
+                    hashed_account_id=work.hashed_account_id,
+                    **media,
+                )
+            except Exception as error:
+                await repository.release_conversation_log(reservation.link)
+                await repository.release_messages(unfinished, platform=work.platform)
+                _log_crm_failure(work.platform, work.conversation_log_id, error)
+                return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+            if created is not None:
+                return_message = message_to_wire(created.return_message)
+            if created is None or not created.log_id:
+                # Nothing is stored; the next message finds no log and creates one (spec §4.2).
+                await repository.release_conversation_log(reservation.link)
+                await repository.release_messages([key], platform=work.platform)
+                continue
+            crm_log_id = str(created.log_id)
+            await repository.confirm_conversation_log(reservation.link, crm_log_id)
+        else:
+            existing = reservation.link
+            try:
+                updated = await work.connector.update_message_log(
+                    **work.common(), existing_message_log=existing, message=message, **media
+                )
+            except Exception as error:
+                await repository.release_messages(unfinished, platform=work.platform)
+                _log_crm_failure(work.platform, work.conversation_log_id, error)
+                return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+            if updated is not None:
+                return_message = message_to_wire(updated.return_message)
+            crm_log_id = str(existing.third_party_log_id)
+        await repository.confirm_messages([key], platform=work.platform, third_party_log_id=crm_log_id)
+        log_ids.append(key)
+        message_logs[key] = crm_log_id
+    return _answer(log_ids, return_message, message_logs)
+
+
+async def _log_selected(work: _Request) -> Outcome:
+    """`selectedMessageIds`: exactly those messages, composed into one new CRM log."""
+    wanted = {str(item) for item in work.request.selected_message_ids or ()}
+    suffix = f"-{work.request.contact_id}" if work.is_group else ""
+    picked = [
+        message
+        for message in _messages_oldest_first(work)
+        if work.key_of(message).removesuffix(suffix) in wanted or work.key_of(message) in wanted
+    ]
+    if not picked:
+        return _fail(NO_MESSAGE_TO_LOG)
+    todo, message_logs = await _claim(work, picked)
+    if not todo:
+        return _answer([], None, message_logs)
+    keys = [work.key_of(message) for message in todo]
+    token = work.request.log_info.rc_access_token
+    content = compose_message_log(
+        todo,
+        log_format=work.log_format if work.log_format in COMPOSED_FORMATS else LogFormat.PLAIN,
+        contact_name=work.contact.name,
+        contact_number=work.contact.phone_number,
+        timezone_offset=work.auth.user.timezone_offset,
+        media={work.key_of(message): message_media(message, rc_access_token=token) for message in todo},
+    )
+    correspondents = await _group_correspondents(work) if work.is_group else []
+    try:
+        created = await work.connector.create_message_log(
+            **work.common(),
+            shared_sms_log_content=content.to_wire(),
+            messages=todo,
+            correspondents=correspondents,
+            hashed_account_id=work.hashed_account_id,
+        )
+    except Exception as error:
+        await work.repository.release_messages(keys, platform=work.platform)
+        _log_crm_failure(work.platform, work.conversation_log_id, error)
+        return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+    return_message = message_to_wire(created.return_message) if created is not None else None
+    if created is None or not created.log_id:
+        await work.repository.release_messages(keys, platform=work.platform)
+        return _answer([], return_message, message_logs)
+    crm_log_id = str(created.log_id)
+    await work.repository.confirm_messages(keys, platform=work.platform, third_party_log_id=crm_log_id)
+    message_logs.update(dict.fromkeys(keys, crm_log_id))
+    return _answer(keys, return_message, message_logs)
+
+
+async def _log_shared_sms(work: _Request) -> Outcome:
+    """Spec §4.5: one CRM log per shared conversation, rewritten whole each time."""
+    log_info = work.request.log_info
+    conversation_log_id = str(log_info.conversation_log_id)  # never group-suffixed (P-8)
+    content = compose_shared_sms_log(
+        log_format=work.log_format,
+        conversation=log_info.wire(),
+        contact_name=work.contact.name,
+        timezone_offset=work.auth.user.timezone_offset,
+    ).to_wire()
+    common = {
+        key: value for key, value in work.common().items() if key not in ("assignee_name", "owner_name")
+    }
+    reservation = await _settled_conversation_log(work, conversation_log_id)
+    if reservation is None:
+        return _fail(MESSAGE_LOG_PENDING)
+    if not reservation.is_ours:
+        try:
+            updated = await work.connector.update_message_log(
+                **common, existing_message_log=reservation.link, shared_sms_log_content=content
+            )
+        except Exception as error:
+            _log_crm_failure(work.platform, conversation_log_id, error)
+            return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+        return_message = message_to_wire(updated.return_message) if updated is not None else None
+        return _answer([], return_message, {conversation_log_id: str(reservation.link.third_party_log_id)})
+    try:
+        created = await work.connector.create_message_log(
+            **common, shared_sms_log_content=content, hashed_account_id=work.hashed_account_id
+        )
+    except Exception as error:
+        await work.repository.release_conversation_log(reservation.link)
+        _log_crm_failure(work.platform, conversation_log_id, error)
+        return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+    return_message = message_to_wire(created.return_message) if created is not None else None
+    if created is None or not created.log_id:
+        await work.repository.release_conversation_log(reservation.link)
+        return _answer([], return_message, {})
+    crm_log_id = str(created.log_id)
+    await work.repository.confirm_conversation_log(reservation.link, crm_log_id)
+    await work.repository.add(
+        MessageLogLink(
+            id=conversation_log_id,
+            platform=work.platform,
+            conversation_id=None if log_info.conversation_id is None else str(log_info.conversation_id),
+            conversation_log_id=conversation_log_id,
+            third_party_log_id=crm_log_id,
+            user_id=work.auth.user.id,
+        )
+    )
+    return _answer([conversation_log_id], return_message, {conversation_log_id: crm_log_id})
+
+
+async def _group_correspondents(work: _Request) -> list[Any]:
+    """Other CRM contacts of a group SMS, from the contact cache (spec §4.1 step 8).
+
+    For every correspondent whose cached match is not the logged contact, the whole cached list.
+    """
+    rc_account_id = work.auth.user.rc_account_id
+    if not rc_account_id:
+        return []
+    found: list[Any] = []
+    for correspondent in work.request.log_info.correspondents:
+        if not correspondent.phone_number:
+            continue
+        cached = await work.context.store.account_data.get(
+            rc_account_id, work.platform, contact_cache_key(correspondent.phone_number)
+        )
+        first = cached[0] if isinstance(cached, list) and cached else None
+        if isinstance(first, Mapping) and first.get("name") != work.contact.name:
+            found.append(cached)
+    return found
+
+
+def _log_crm_failure(platform: str, conversation_log_id: str, error: BaseException) -> None:
+    if isinstance(error, CrmUncertain):
+        log.warning(
+            "CRM outcome uncertain; not retried",
+            operation=OPERATION,
+            platform=platform,
+            conversation_log_id=conversation_log_id,
+        )
+        return
+    log.warning(
+        "CRM operation failed",
+        operation=OPERATION,
+        platform=platform,
+        conversation_log_id=conversation_log_id,
+        error_type=type(error).__name__,
+        status=getattr(error, "status", None),
+    )
+
+
+async def match_message_logs(
+    context: ServerContext, *, user_id: str | None, platform: str, request: MessageLogMatchRequest
+) -> Outcome:
+    """POST /messageLog/match: which of the asked messages are logged, and to which CRM log.
+
+    With `messageIds`, one entry per asked id, in the order asked; with only `conversationId`,
+    every logged message of that conversation. Scoped to the caller's platform and user.
+    """
+    asked = request.requested_ids()
+    try:
+        links = await context.store.message_logs.logged(
+            platform=platform,
+            user_id=user_id,
+            conversation_id=None if request.conversation_id is None else str(request.conversation_id),
+            message_ids=asked or None,
+        )
+    except SQLAlchemyError as error:
+        log.error("message log lookup failed", platform=platform, error_type=type(error).__name__)
+        return _fail(DATABASE_FAILED)
+    # A shared-SMS conversation row (id == conversationLogId) stands for no single message.
+    found = {link.id: str(link.third_party_log_id) for link in links if link.id != link.conversation_log_id}
+    if asked:
+        logs = [
+            {"messageId": item, "matched": True, "logId": found[item]}
+            if item in found
+            else {"messageId": item, "matched": False}
+            for item in asked
+        ]
+    else:
+        logs = [{"messageId": item, "matched": True, "logId": log_id} for item, log_id in found.items()]
+    message_logs = {item: found[item] for item in (asked or found) if item in found}
+    return Outcome(
+        body={"successful": True, "logs": logs, "messageLogs": message_logs, "returnMessage": None}
+    )
