@@ -15,7 +15,16 @@ def _sample(context: ConnectorContext) -> Any:
     return create_connector(context)
 
 
-BUILTIN_CONNECTORS: dict[str, Callable[[ConnectorContext], Any]] = {"sample": _sample}
+def _pipedrive(context: ConnectorContext) -> Any:
+    from appconnect.connectors.pipedrive import create_connector
+
+    return create_connector(context)
+
+
+BUILTIN_CONNECTORS: dict[str, Callable[[ConnectorContext], Any]] = {
+    "sample": _sample,
+    "pipedrive": _pipedrive,
+}
 
 
 def register_builtin_connectors(

@@ -1,0 +1,694 @@
+"""`PipedriveConnector`: App Connect's interfaces implemented against Pipedrive's REST API.
+
+Read this file as the worked example of an HTTP connector. Each method states the Pipedrive calls
+it makes (the endpoints themselves are in `api.py`), runs the ones that do not depend on each other
+concurrently (`both`, `three`, `all_of`), never repeats a call within one request, and lets
+`appconnect.crm_http` errors propagate: the services map them to the contract's messages (a 429
+becomes "Rate limit exceeded" with the reset time, a 401 triggers one token refresh). Every result
+carries the last rate-limit headers Pipedrive sent as `extra_data_tracking`.
+
+Logging in is OAuth 2: the server exchanges the code and refreshes tokens with `get_oauth_info`;
+`get_user_info` asks Pipedrive who the user is; logout revokes both tokens. Call and message logs
+are Pipedrive *activities* whose note is HTML (`log_format`): call notes are composed by the server
+from the activity's current note item by item, so an agent's own edits in Pipedrive survive.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any, ClassVar
+
+import structlog
+
+from appconnect.compose import UNSET, compose_call_log
+from appconnect.connectors.base import AccountDataSource, BaseConnector, ConnectorContext
+from appconnect.connectors.types import (
+    AuthType,
+    CallLogInfo,
+    Contact,
+    ContactInfo,
+    CreateCallLogResult,
+    CreateContactResult,
+    CreateMessageLogResult,
+    DispositionResult,
+    FindContactResult,
+    GetCallLogResult,
+    LogFormat,
+    OAuthInfo,
+    PlatformUserInfo,
+    ReturnMessage,
+    UnAuthorizeResult,
+    UpdateCallLogResult,
+    UpdateMessageLogResult,
+    UserInfoResult,
+)
+from appconnect.crm_http import CrmError, CrmRateLimited
+from appconnect.domain import CallLogLink, MessageLogLink, User
+
+from .account_data import (
+    ACTIVITY_TYPES,
+    CALL_ACTIVITY_SETTING,
+    SMS_ACTIVITY_SETTING,
+    AccountDataCache,
+    ActivityType,
+    fetch_activity_types,
+    resolve_activity_type,
+)
+from .api import Json, PipedriveApi, all_of, both, three
+from .fields import (
+    agent_note,
+    association,
+    call_subject,
+    disposition_changes,
+    due_date_and_time,
+    is_truthy,
+    owner_id,
+    pipedrive_duration,
+    pipedrive_id,
+)
+from .messages import (
+    add_message,
+    fax_note,
+    fax_subject,
+    message_entry,
+    sms_note,
+    sms_subject,
+    voicemail_note,
+    voicemail_subject,
+)
+from .phones import EXTENSION_NOT_SUPPORTED, lookup_number, search_term
+from .routes import build_router
+from .settings import PipedriveSettings
+
+__all__ = ["PipedriveConnector", "load_manifest"]
+
+log = structlog.get_logger(__name__)
+
+NO_CALL_TYPE = (
+    'Call logging requires an active activity type containing the word "call" (case insensitive), '
+    "or one explicitly assigned by an admin under Admin > Account settings."
+)
+NO_SMS_TYPE = (
+    'Message logging requires an active activity type containing the word "sms" (case insensitive), '
+    "or one explicitly assigned by an admin under Admin > Account settings."
+)
+USER_INFO_FAILED = (
+    "Pipedrive was unable to fetch information for the currently logged in user. Please check your "
+    "permissions in Pipedrive and make sure you have permission to access and read user information."
+)
+TEMPORARY_HOSTNAME = "temp"
+"""What the extension sends as `hostname` when it does not know the company yet (install from the
+Marketplace): the company host then comes from Pipedrive's answer."""
+
+
+def load_manifest(settings: PipedriveSettings) -> dict[str, Any]:
+    """The platform manifest fragment (`manifest.json`) with this server's OAuth app filled in."""
+    text = files("appconnect.connectors.pipedrive").joinpath("manifest.json").read_text(encoding="utf-8")
+    manifest: dict[str, Any] = json.loads(text)
+    manifest["auth"]["oauth"].update(
+        authUrl=settings.authorize_uri, clientId=settings.client_id, redirectUri=settings.redirect_uri
+    )
+    return manifest
+
+
+def _options(records: Sequence[Json]) -> list[dict[str, Any]]:
+    """Deals or leads as the log form's selection options."""
+    return [{"const": record.get("id"), "title": record.get("title")} for record in records]
+
+
+def _contact(person: Json, phone: str | None, deals: Sequence[Json], leads: Sequence[Json]) -> Contact:
+    additional: dict[str, Any] = {}
+    if deals:
+        additional["deals"] = _options(deals)
+    if leads:
+        additional["leads"] = _options(leads)
+    organization = person.get("organization")
+    return Contact(
+        id=person["id"],
+        name=str(person.get("name") or ""),
+        type="contact",
+        phone=phone,
+        company=organization.get("name") if isinstance(organization, dict) else None,
+        created_date=person.get("add_time"),
+        most_recent_activity_date=person.get("update_time"),
+        additional_info=additional,
+    )
+
+
+def _shared_content(value: Any) -> tuple[str, str] | None:
+    """`(subject, body)` of a centrally composed message log (a mapping or `MessageLogContent`)."""
+    if value is None:
+        return None
+    subject = value.get("subject") if isinstance(value, Mapping) else getattr(value, "subject", None)
+    body = value.get("body") if isinstance(value, Mapping) else getattr(value, "body", None)
+    if not body or not subject:
+        return None
+    return str(subject), str(body)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _without_none(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if value is not None}
+
+
+class PipedriveConnector(BaseConnector):
+    """Pipedrive: OAuth login, persons with their open deals and leads, activities for calls and messages.
+
+    Settings are read once, at construction (see `settings.py`). The activity-type list is cached
+    per company for a day (`account_data.py`).
+    """
+
+    name: ClassVar[str] = "pipedrive"
+    auth_type: ClassVar[AuthType] = AuthType.OAUTH
+    log_format: ClassVar[str] = LogFormat.HTML
+
+    def __init__(self, context: ConnectorContext | None = None) -> None:
+        super().__init__(context)
+        self.settings = PipedriveSettings.from_context(context)
+        # Both are class-level defaults on BaseConnector; Pipedrive's depend on this instance's
+        # settings (the configured hosts) and HTTP client (the activity-type fetch).
+        self.allowed_hosts = self.settings.allowed_hosts  # type: ignore[misc]
+        self.account_data = {  # type: ignore[misc]
+            ACTIVITY_TYPES: AccountDataSource(fetch=self.fetch_activity_types)
+        }
+        self.manifest = load_manifest(self.settings)
+        self.router = build_router(self)
+        self.account_data_cache = AccountDataCache()
+
+    def _api(self, user: User | None, auth_header: str) -> PipedriveApi:
+        company = self.settings.company_url(user.hostname) if user is not None and user.hostname else None
+        return PipedriveApi(self.http, self.settings, company_url=company, auth_header=auth_header)
+
+    # -- OAuth -----------------------------------------------------------------------------------
+    def get_oauth_info(self, **extra: Any) -> OAuthInfo:
+        """The OAuth app from settings; without a client id and secret, logins are refused clearly."""
+        if not (self.settings.client_id and self.settings.client_secret):
+            return OAuthInfo(
+                fail_message="Pipedrive is not set up on this server: PIPEDRIVE_CLIENT_ID and "
+                "PIPEDRIVE_CLIENT_SECRET are missing."
+            )
+        return OAuthInfo(
+            client_id=self.settings.client_id,
+            client_secret=self.settings.client_secret,
+            access_token_uri=self.settings.access_token_uri,
+            redirect_uri=self.settings.redirect_uri,
+            authorization_uri=self.settings.authorize_uri,
+        )
+
+    def app_authorization(self) -> str | None:
+        """`Basic base64(client_id:client_secret)`: how the app itself authenticates (revoke, uninstall)."""
+        if not (self.settings.client_id and self.settings.client_secret):
+            return None
+        pair = f"{self.settings.client_id}:{self.settings.client_secret}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def is_app_authorization(self, header: str | None) -> bool:
+        """Whether a request (Pipedrive's uninstall call) carries this app's credentials."""
+        expected = self.app_authorization()
+        return bool(expected and header) and hmac.compare_digest(str(header), str(expected))
+
+    async def get_user_info(
+        self, *, auth_header: str, hostname: str | None = None, **extra: Any
+    ) -> UserInfoResult:
+        """`GET /v1/users/me` on the global API: who connected, their company and time zone.
+
+        With the temporary hostname `temp`, the company host is Pipedrive's `<company_domain>.pipedrive.com`.
+        """
+        api = self._api(None, auth_header)
+        try:
+            me = await api.me(global_api=True)
+        except CrmError as failure:
+            log.warning("Pipedrive user lookup failed", status=failure.status)
+            return UserInfoResult(
+                successful=False,
+                return_message=ReturnMessage(
+                    "Could not load user information",
+                    "warning",
+                    3000,
+                    details=ReturnMessage.detail_text("Details", USER_INFO_FAILED),
+                ),
+            )
+        domain = me.get("company_domain")
+        offset = me.get("timezone_offset")
+        return UserInfoResult(
+            successful=True,
+            platform_user_info=PlatformUserInfo(
+                id=f"{me.get('id')}-pipedrive",
+                name=str(me.get("name") or ""),
+                timezone_name=me.get("timezone_name"),
+                timezone_offset=str(offset) if offset is not None else None,
+                platform_additional_info={
+                    "companyId": me.get("company_id"),
+                    "companyName": me.get("company_name"),
+                    "companyDomain": domain,
+                },
+                overriding_hostname=f"{domain}.pipedrive.com" if hostname == TEMPORARY_HOSTNAME else None,
+            ),
+            return_message=ReturnMessage("Connected to Pipedrive.", "success", 1000),
+        )
+
+    async def unauthorize(self, *, user: User, **extra: Any) -> UnAuthorizeResult:
+        """Revoke the refresh and the access token at Pipedrive (both at once).
+
+        The server forgets the stored tokens afterwards; a failed revocation raises and nothing is
+        forgotten, so logging out can be retried.
+        """
+        authorization = self.app_authorization()
+        tokens = [token for token in (user.refresh_token, user.access_token) if token]
+        if authorization is not None and tokens:
+            api = self._api(None, authorization)
+            await all_of([api.revoke(token) for token in tokens])
+        return UnAuthorizeResult(return_message=ReturnMessage("Logged out of Pipedrive", "success", 1000))
+
+    # -- contacts --------------------------------------------------------------------------------
+    async def _with_deals_and_leads(
+        self, api: PipedriveApi, persons: Sequence[Json], phone: str | None
+    ) -> list[Contact]:
+        """Each person with their open deals and leads: all lookups of all persons at once."""
+
+        async def leads_or_none(person_id: Any) -> list[Json]:
+            # Leads need their own permission in Pipedrive: a refusal leaves the contact without
+            # leads rather than failing the lookup. A rate limit still fails it.
+            try:
+                return await api.leads(person_id)
+            except CrmRateLimited:
+                raise
+            except CrmError as failure:
+                log.info("Pipedrive leads lookup failed", status=failure.status)
+                return []
+
+        async def enrich(person: Json) -> Contact:
+            deals, leads = await both(api.open_deals(person["id"]), leads_or_none(person["id"]))
+            return _contact(person, phone, deals, leads)
+
+        return await all_of([enrich(person) for person in persons if person.get("id") is not None])
+
+    async def find_contact(
+        self,
+        *,
+        user: User,
+        auth_header: str,
+        phone_number: str,
+        overriding_format: str | None = None,
+        is_extension: bool | str = False,
+        **extra: Any,
+    ) -> FindContactResult:
+        """Persons whose phone matches (`/api/v2/persons/search`), each with open deals and leads,
+        then the "Create new contact..." option. Extension numbers are refused with a warning.
+
+        Pipedrive matches the digits anywhere in a stored number, so one search with the national
+        number finds every spelling and `overriding_format` is not needed.
+        """
+        number = lookup_number(phone_number)
+        term = search_term(number)
+        if str(is_extension).lower() == "true" or term is None:
+            return FindContactResult(
+                matched_contact_info=(),
+                successful=False,
+                return_message=ReturnMessage(EXTENSION_NOT_SUPPORTED, "warning", 3000),
+            )
+        api = self._api(user, auth_header)
+        persons = await api.search_persons(term, field="phone")
+        contacts = await self._with_deals_and_leads(api, persons, number)
+        return FindContactResult(
+            matched_contact_info=(*contacts, Contact.create_new_placeholder()),
+            extra_data_tracking=api.tracking(),
+        )
+
+    async def find_contact_with_name(
+        self, *, user: User, auth_header: str, name: str, **extra: Any
+    ) -> FindContactResult:
+        """Persons whose name matches, each with open deals and leads (no create-new option).
+
+        Pipedrive's search needs two characters at least; a shorter name finds nobody without asking.
+        """
+        term = (name or "").strip()
+        if len(term) < 2:
+            return FindContactResult(matched_contact_info=())
+        api = self._api(user, auth_header)
+        persons = await api.search_persons(term, field="name")
+        contacts = await self._with_deals_and_leads(api, persons, None)
+        return FindContactResult(matched_contact_info=tuple(contacts), extra_data_tracking=api.tracking())
+
+    async def create_contact(
+        self,
+        *,
+        user: User,
+        auth_header: str,
+        phone_number: str,
+        new_contact_name: str,
+        new_contact_type: str | None = None,
+        additional_submission: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> CreateContactResult:
+        """`POST /v1/persons` with the name and number."""
+        api = self._api(user, auth_header)
+        person = await api.create_person(name=new_contact_name, phone=phone_number)
+        return CreateContactResult(
+            contact_info=Contact(id=person["id"], name=str(person.get("name") or new_contact_name)),
+            return_message=ReturnMessage("Contact created.", "success", 2000),
+            extra_data_tracking=api.tracking(),
+        )
+
+    async def get_user_list(self, *, user: User, auth_header: str, **extra: Any) -> list[dict[str, Any]]:
+        """The company's users that are not deleted (`GET /api/v1/users`), for admin user mapping."""
+        users = await self._api(user, auth_header).users()
+        return [
+            {"id": member.get("id"), "name": member.get("name"), "email": member.get("email")}
+            for member in users
+            if not member.get("is_deleted")
+        ]
+
+    # -- activity types (account data) -----------------------------------------------------------
+    async def fetch_activity_types(self, *, user: User, auth_header: str, **extra: Any) -> list[ActivityType]:
+        """The registry's fetch for `activityTypes` (spec platform §6.5): the active types, fresh."""
+        return await fetch_activity_types(self._api(user, auth_header))
+
+    async def _activity_type(
+        self, api: PipedriveApi, user: User, *, setting_id: str, keyword: str, extra: Mapping[str, Any]
+    ) -> str | None:
+        """The activity type to log with: the admin's choice (the account admin's settings when the
+        server passes them as `admin_settings`, else the user's effective settings), else by keyword."""
+        admin = _mapping(_mapping(extra.get("admin_settings")).get(setting_id)).get("value")
+        configured = admin or user.setting(setting_id)
+        return await resolve_activity_type(
+            self.account_data_cache,
+            account=user.hostname or user.id,
+            fetch=lambda: fetch_activity_types(api),
+            configured=str(configured) if configured else None,
+            keyword=keyword,
+        )
+
+    # -- call logs -------------------------------------------------------------------------------
+    async def create_call_log(
+        self,
+        *,
+        user: User,
+        contact_info: ContactInfo,
+        auth_header: str,
+        call_log: Mapping[str, Any],
+        note: str | None = None,
+        composed_log_details: str = "",
+        additional_submission: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> CreateCallLogResult:
+        """One done activity for the call: the person's organization and the call activity type are
+        looked up at once, then `POST /api/v2/activities` with the composed HTML note."""
+        api = self._api(user, auth_header)
+        person, activity_type = await both(
+            api.person(contact_info.id),
+            self._activity_type(api, user, setting_id=CALL_ACTIVITY_SETTING, keyword="call", extra=extra),
+        )
+        if activity_type is None:
+            return CreateCallLogResult(log_id=None, return_message=ReturnMessage(NO_CALL_TYPE, "error", 2000))
+        due = due_date_and_time(call_log.get("startTime"))
+        body = _without_none(
+            {
+                "owner_id": owner_id(user.id),
+                "subject": call_subject(call_log, contact_info.name),
+                "type": activity_type,
+                "duration": pipedrive_duration(call_log.get("duration")),
+                "note": composed_log_details,
+                "done": True,
+                "due_date": due[0] if due else None,
+                "due_time": due[1] if due else None,
+                "participants": [{"person_id": pipedrive_id(contact_info.id), "primary": True}],
+                "org_id": person.get("org_id") or None,
+                **association(additional_submission),
+            }
+        )
+        activity = await api.create_activity(body)
+        return CreateCallLogResult(
+            log_id=activity["id"],
+            return_message=ReturnMessage("Call logged", "success", 2000),
+            extra_data_tracking=api.tracking(),
+        )
+
+    async def get_call_log(
+        self,
+        *,
+        user: User,
+        auth_header: str,
+        call_log_id: str,
+        telephony_session_id: str | None = None,
+        contact_id: str | None = None,
+        **extra: Any,
+    ) -> GetCallLogResult:
+        """`GET /api/v2/activities/{id}`: the whole note (the base of every update), the agent's
+        note inside it, and the deal or lead it is linked to."""
+        api = self._api(user, auth_header)
+        envelope = await api.activity(call_log_id)
+        activity = _mapping(envelope.get("data"))
+        body = str(activity.get("note") or "")
+        persons = _mapping(_mapping(envelope.get("related_objects")).get("person"))
+        first_person = _mapping(next(iter(persons.values()), None))
+        return GetCallLogResult(
+            call_log_info=CallLogInfo(
+                subject=activity.get("subject"),
+                note=agent_note(body),
+                full_body=body,
+                full_log_response=dict(activity),
+                contact_name=str(first_person.get("name") or "Unknown"),
+                dispositions={"deals": activity.get("deal_id"), "leads": activity.get("lead_id")},
+            ),
+            extra_data_tracking=api.tracking(),
+        )
+
+    async def _recompose(
+        self, api: PipedriveApi, user: User, link: CallLogLink, current: Any, extra: Mapping[str, Any]
+    ) -> tuple[str, str]:
+        """`(current note, new note)` when the server sent no composed body: this update's items
+        written into the activity's note with the composer's upserts, one by one."""
+        activity = _mapping(current) if _mapping(current).get("note") is not None else None
+        if activity is None:
+            activity = _mapping((await api.activity(str(link.third_party_log_id))).get("data"))
+        existing = str(activity.get("note") or "")
+        updated = compose_call_log(
+            log_format=LogFormat.HTML,
+            existing_body=existing,
+            call_log={
+                "sessionId": link.session_id,
+                **{key: extra.get(key) for key in ("direction", "from", "to", "legs")},
+            },
+            contact_info=None,
+            user_settings=user.user_settings,
+            timezone_offset=user.timezone_offset,
+            note=extra.get("note"),
+            subject=extra.get("subject"),
+            start_time=extra.get("start_time"),
+            duration=UNSET if extra.get("duration") is None else extra["duration"],
+            result=extra.get("result"),
+            recording_link=extra.get("recording_link"),
+            voicemail_link=extra.get("voicemail_link"),
+            ai_note=extra.get("ai_note"),
+            transcript=extra.get("transcript"),
+            ring_sense_transcript=extra.get("ring_sense_transcript"),
+            ring_sense_summary=extra.get("ring_sense_summary"),
+            ring_sense_ai_score=extra.get("ring_sense_ai_score"),
+            ring_sense_bulleted_summary=extra.get("ring_sense_bulleted_summary"),
+            ring_sense_link=extra.get("ring_sense_link"),
+        )
+        return existing, updated
+
+    async def update_call_log(
+        self,
+        *,
+        user: User,
+        existing_call_log: CallLogLink,
+        auth_header: str,
+        composed_log_details: str = "",
+        existing_call_log_details: Any = None,
+        subject: str | None = None,
+        duration: Any = None,
+        **extra: Any,
+    ) -> UpdateCallLogResult:
+        """`PATCH /api/v2/activities/{id}` with the new note, subject and duration.
+
+        The server composed `composed_log_details` from the note `get_call_log` just read, item by
+        item, so text the agent typed in Pipedrive stays. Without one, the connector does the same
+        itself (reading the activity unless `existing_call_log_details` holds it); a note that would
+        not change is not sent, so an update can never blank it.
+        """
+        api = self._api(user, auth_header)
+        activity_id = str(existing_call_log.third_party_log_id)
+        changes: dict[str, Any] = {}
+        note = composed_log_details
+        if note:
+            changes["note"] = note
+        else:
+            current, note = await self._recompose(
+                api,
+                user,
+                existing_call_log,
+                existing_call_log_details,
+                {**extra, "subject": subject, "duration": duration},
+            )
+            if note != current:
+                changes["note"] = note
+        if subject:
+            changes["subject"] = subject
+        if is_truthy(duration):
+            changes["duration"] = pipedrive_duration(duration)
+        if changes:
+            await api.update_activity(activity_id, changes)
+        return UpdateCallLogResult(
+            updated_note=note,
+            return_message=ReturnMessage("Call log updated.", "success", 2000),
+            extra_data_tracking=api.tracking(),
+        )
+
+    async def upsert_call_disposition(
+        self,
+        *,
+        user: User,
+        existing_call_log: CallLogLink,
+        auth_header: str,
+        dispositions: Mapping[str, Any] | None,
+        **extra: Any,
+    ) -> DispositionResult:
+        """Link the call's activity to a deal (clearing any lead) or to a lead (clearing any deal)."""
+        changes = disposition_changes(dispositions)
+        if changes is None:
+            return DispositionResult(log_id=None)
+        api = self._api(user, auth_header)
+        await api.update_activity(str(existing_call_log.third_party_log_id), changes)
+        return DispositionResult(
+            log_id=existing_call_log.third_party_log_id, extra_data_tracking=api.tracking()
+        )
+
+    # -- message logs ----------------------------------------------------------------------------
+    async def create_message_log(
+        self,
+        *,
+        user: User,
+        contact_info: ContactInfo,
+        auth_header: str,
+        message: Mapping[str, Any] | None = None,
+        additional_submission: Mapping[str, Any] | None = None,
+        recording_link: str | None = None,
+        fax_doc_link: str | None = None,
+        correspondents: Sequence[Any] | None = None,
+        **extra: Any,
+    ) -> CreateMessageLogResult:
+        """A done activity for the first message of a conversation day (SMS, voicemail or fax), or
+        for a centrally composed log (`shared_sms_log_content`).
+
+        The person (for the organization), the SMS activity type and, for an SMS, the agent's name
+        (`/v1/users/me`) are looked up at once, then `POST /api/v2/activities`.
+        """
+        api = self._api(user, auth_header)
+        shared = _shared_content(extra.get("shared_sms_log_content"))
+        first = _mapping(message) or _mapping(next(iter(extra.get("messages") or ()), None))
+        is_sms = shared is None and not recording_link and not fax_doc_link
+        activity_type_lookup = self._activity_type(
+            api, user, setting_id=SMS_ACTIVITY_SETTING, keyword="sms", extra=extra
+        )
+        me: Json = {}
+        if is_sms:
+            person, activity_type, me = await three(
+                api.person(contact_info.id), activity_type_lookup, api.me()
+            )
+        else:
+            person, activity_type = await both(api.person(contact_info.id), activity_type_lookup)
+        if activity_type is None:
+            return CreateMessageLogResult(
+                log_id=None, return_message=ReturnMessage(NO_SMS_TYPE, "error", 2000)
+            )
+        created = first.get("creationTime") or datetime.now(UTC).isoformat()
+        offset = user.timezone_offset
+        name, number = contact_info.name, contact_info.phone_number
+        if shared is not None:
+            subject, note = shared
+        elif recording_link:
+            subject = voicemail_subject(name, created, offset)
+            note = voicemail_note(subject, recording_link)
+        elif fax_doc_link:
+            subject = fax_subject(name, created, offset)
+            note = fax_note(subject, fax_doc_link)
+        else:
+            subject = sms_subject(name, created, offset)
+            note = sms_note(
+                subject=subject,
+                message=first,
+                contact_name=name,
+                contact_number=number,
+                user_name=str(me.get("name") or ""),
+                user_offset=offset,
+                other_participants=[
+                    str(_mapping(group[0] if group else None).get("name") or "Unknown")
+                    for group in correspondents or ()
+                    if isinstance(group, Sequence)
+                ],
+                links=self._media_links(extra),
+            )
+        due = due_date_and_time(created)
+        body = _without_none(
+            {
+                "owner_id": owner_id(user.id),
+                "subject": subject,
+                "type": activity_type,
+                "note": note,
+                "done": True,
+                "due_date": due[0] if due else None,
+                "due_time": due[1] if due else None,
+                "participants": [{"person_id": pipedrive_id(contact_info.id), "primary": True}],
+                "org_id": person.get("org_id") or None,
+                **association(additional_submission),
+            }
+        )
+        activity = await api.create_activity(body)
+        return CreateMessageLogResult(
+            log_id=activity["id"],
+            return_message=ReturnMessage("Message logged", "success", 1000),
+            extra_data_tracking=api.tracking(),
+        )
+
+    @staticmethod
+    def _media_links(extra: Mapping[str, Any]) -> dict[str, str | None]:
+        """Links worth a line under a message (never the download links: they carry a token)."""
+        return {
+            "Voicemail recording link": extra.get("recording_link"),
+            "Fax document link": extra.get("fax_doc_link"),
+            "Image": extra.get("image_link"),
+            "Video": extra.get("video_link"),
+        }
+
+    async def update_message_log(
+        self,
+        *,
+        user: User,
+        contact_info: ContactInfo,
+        existing_message_log: MessageLogLink,
+        auth_header: str,
+        message: Mapping[str, Any] | None = None,
+        additional_submission: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> UpdateMessageLogResult:
+        """Add a later message of the same conversation day to its activity (the agent's name and the
+        activity's note are read at once, then `PATCH`), or replace a centrally composed log."""
+        api = self._api(user, auth_header)
+        activity_id = str(existing_message_log.third_party_log_id)
+        shared = _shared_content(extra.get("shared_sms_log_content"))
+        if shared is not None:
+            note = shared[1]
+        else:
+            me, envelope = await both(api.me(), api.activity(activity_id))
+            entry = message_entry(
+                _mapping(message),
+                contact_name=contact_info.name,
+                contact_number=contact_info.phone_number,
+                user_name=str(me.get("name") or ""),
+                user_offset=user.timezone_offset,
+                links=self._media_links(extra),
+            )
+            note = add_message(str(_mapping(envelope.get("data")).get("note") or ""), entry)
+        await api.update_activity(activity_id, {"note": note, **association(additional_submission)})
+        return UpdateMessageLogResult(extra_data_tracking=api.tracking())

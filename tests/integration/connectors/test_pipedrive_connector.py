@@ -1,0 +1,664 @@
+"""The Pipedrive connector against fake Pipedrive over real TLS sockets, interface by interface.
+
+Each test asserts what fake Pipedrive stores and the exact requests it received (the fake refuses,
+and the fixture fails the test on, any request Pipedrive would not accept). Concurrency is asserted
+through the fake's in-flight high-water mark, never through elapsed time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from appconnect.connectors.pipedrive import PipedriveConnector
+from appconnect.connectors.types import ContactInfo
+from appconnect.crm_http import CrmAuthExpired, CrmRateLimited, CrmUnavailable
+from appconnect.domain import CallLogLink, MessageLogLink
+from tests.fakes.pipedrive import FakePipedrive
+from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures
+    PIPEDRIVE_USER_ID,
+    fake_pipedrive_fixture,
+    pipedrive_connector_fixture,
+    pipedrive_env_fixture,
+    pipedrive_user,
+)
+
+ANN_NUMBER = "+14155550100"
+SLOW = 0.2  # seconds the fake holds answers so that concurrent requests overlap
+
+
+def _paths(pipedrive: FakePipedrive) -> list[tuple[str, str]]:
+    return [(request.method, request.path) for request in pipedrive.requests]
+
+
+def _seed_ann(pipedrive: FakePipedrive) -> dict[str, Any]:
+    state = pipedrive.state
+    org = state.add_organization("Example Inc")
+    ann = state.add_person("Ann Example", "+1 (415) 555-0100", org_id=org["id"])
+    deal = state.add_deal("Renewal", person_id=ann["id"])
+    state.add_deal("Lost one", person_id=ann["id"], status="lost")
+    lead = state.add_lead("Upsell", person_id=ann["id"])
+    return {"person": ann, "org": org, "deal": deal, "lead": lead}
+
+
+def _link(activity_id: Any, session_id: str = "s1") -> CallLogLink:
+    return CallLogLink(
+        id=f"tel-{session_id}",
+        session_id=session_id,
+        extension_number="101",
+        hashed_extension_id="h",
+        platform="pipedrive",
+        third_party_log_id=str(activity_id),
+        user_id=f"{PIPEDRIVE_USER_ID}-pipedrive",
+        contact_id=None,
+    )
+
+
+def _contact(person: dict[str, Any]) -> ContactInfo:
+    return ContactInfo(id=person["id"], phone_number=ANN_NUMBER, type="contact", name=person["name"])
+
+
+# -- contacts ---------------------------------------------------------------------------------
+async def test_find_contact_returns_persons_with_open_deals_and_leads(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    found = await pipedrive_connector.find_contact(
+        user=user, auth_header=auth, phone_number=" 14155550100", overriding_format=None, is_extension=False
+    )
+    ann, placeholder = found.matched_contact_info
+    assert ann.to_wire() == {
+        "id": seeded["person"]["id"],
+        "name": "Ann Example",
+        "type": "contact",
+        "phone": ANN_NUMBER,
+        "company": "Example Inc",
+        "additionalInfo": {
+            "deals": [{"const": seeded["deal"]["id"], "title": "Renewal"}],
+            "leads": [{"const": seeded["lead"]["id"], "title": "Upsell"}],
+        },
+    }
+    assert placeholder.is_new_contact and placeholder.id == "createNewContact"
+    search = pipedrive_env.requests_to("GET", "/api/v2/persons/search")
+    assert [request.query for request in search] == [{"term": "4155550100", "fields": "phone"}]
+    deals = pipedrive_env.requests_to("GET", "/api/v2/deals")
+    assert [request.query for request in deals] == [
+        {"person_id": str(seeded["person"]["id"]), "status": "open"}
+    ]
+    leads = pipedrive_env.requests_to("GET", "/v1/leads")
+    assert [request.query for request in leads] == [{"person_id": str(seeded["person"]["id"])}]
+    assert found.extra_data_tracking is not None
+    assert set(found.extra_data_tracking) == {"ratelimitRemaining", "ratelimitAmount", "ratelimitReset"}
+    assert found.extra_data_tracking["ratelimitAmount"] == "80"
+
+
+async def test_deals_and_leads_of_every_person_are_fetched_concurrently_and_once(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    state = pipedrive_env.state
+    first = state.add_person("Ann Example", ANN_NUMBER)
+    second = state.add_person("Ann's Assistant", "415-555-0100")
+    user, auth = pipedrive_user(pipedrive_env)
+    state.latency.update({"/api/v2/deals": SLOW, "/v1/leads": SLOW})
+    found = await pipedrive_connector.find_contact(
+        user=user, auth_header=auth, phone_number=ANN_NUMBER, overriding_format=None, is_extension=False
+    )
+    assert {contact.id for contact in found.matched_contact_info} == {
+        first["id"],
+        second["id"],
+        "createNewContact",
+    }
+    assert state.max_in_flight == 4  # both persons' deals and leads at the same time
+    per_person = sorted(
+        request.query["person_id"] for request in pipedrive_env.requests_to("GET", "/api/v2/deals")
+    )
+    assert per_person == sorted([str(first["id"]), str(second["id"])])
+    assert len(pipedrive_env.requests_to("GET", "/v1/leads")) == 2
+    assert len(pipedrive_env.requests) == 5
+
+
+@pytest.mark.parametrize(("number", "is_extension"), [("101", False), (ANN_NUMBER, True)])
+async def test_extension_numbers_are_refused_without_asking_pipedrive(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive, number: str, is_extension: bool
+) -> None:
+    user, auth = pipedrive_user(pipedrive_env)
+    found = await pipedrive_connector.find_contact(
+        user=user, auth_header=auth, phone_number=number, overriding_format=None, is_extension=is_extension
+    )
+    assert found.successful is False and found.matched_contact_info == ()
+    assert found.return_message is not None
+    assert found.return_message.message == "Logging against internal extension number is not supported."
+    assert pipedrive_env.requests == []
+
+
+async def test_a_failed_leads_lookup_leaves_the_contact_without_leads(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    pipedrive_env.faults.add(500, method="GET", path="/v1/leads")
+    user, auth = pipedrive_user(pipedrive_env)
+    found = await pipedrive_connector.find_contact(
+        user=user, auth_header=auth, phone_number=ANN_NUMBER, overriding_format=None, is_extension=False
+    )
+    assert found.matched_contact_info[0].additional_info == {
+        "deals": [{"const": seeded["deal"]["id"], "title": "Renewal"}]
+    }
+
+
+async def test_a_rate_limited_search_raises_with_the_reset_time(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    pipedrive_env.rate_limit_next(path="/api/v2/persons/search", reset_seconds=42)
+    user, auth = pipedrive_user(pipedrive_env)
+    before = datetime.now(UTC)
+    with pytest.raises(CrmRateLimited) as raised:
+        await pipedrive_connector.find_contact(
+            user=user, auth_header=auth, phone_number=ANN_NUMBER, overriding_format=None, is_extension=False
+        )
+    assert raised.value.retry_after == 42
+    assert raised.value.reset_at is not None
+    assert (
+        before + timedelta(seconds=41) <= raised.value.reset_at <= datetime.now(UTC) + timedelta(seconds=43)
+    )
+
+
+async def test_pipedrive_own_burst_limit_is_a_rate_limit_too(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    pipedrive_env.state.exhaust_rate_limit(reset_after=30)
+    user, auth = pipedrive_user(pipedrive_env)
+    with pytest.raises(CrmRateLimited) as raised:
+        await pipedrive_connector.find_contact_with_name(user=user, auth_header=auth, name="Ann")
+    assert raised.value.retry_after == 30
+
+
+async def test_a_rate_limited_leads_lookup_fails_the_whole_lookup(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    _seed_ann(pipedrive_env)
+    pipedrive_env.rate_limit_next(path="/v1/leads")
+    user, auth = pipedrive_user(pipedrive_env)
+    with pytest.raises(CrmRateLimited):
+        await pipedrive_connector.find_contact(
+            user=user, auth_header=auth, phone_number=ANN_NUMBER, overriding_format=None, is_extension=False
+        )
+
+
+async def test_an_expired_token_is_a_401(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    user, auth = pipedrive_user(pipedrive_env)
+    pipedrive_env.state.expire_access_tokens()
+    with pytest.raises(CrmAuthExpired):
+        await pipedrive_connector.find_contact_with_name(user=user, auth_header=auth, name="Ann")
+
+
+async def test_find_contact_with_name(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    pipedrive_env.state.add_person("Bob Other", "+442079460018")
+    user, auth = pipedrive_user(pipedrive_env)
+    found = await pipedrive_connector.find_contact_with_name(user=user, auth_header=auth, name="ann ex")
+    assert [contact.id for contact in found.matched_contact_info] == [seeded["person"]["id"]]
+    assert found.matched_contact_info[0].phone is None
+    assert pipedrive_env.requests_to("GET", "/api/v2/persons/search")[0].query == {
+        "term": "ann ex",
+        "fields": "name",
+    }
+    short = await pipedrive_connector.find_contact_with_name(user=user, auth_header=auth, name=" a ")
+    assert short.matched_contact_info == ()
+    assert len(pipedrive_env.requests_to("GET", "/api/v2/persons/search")) == 1
+
+
+async def test_create_contact_stores_a_person_with_the_number(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    user, auth = pipedrive_user(pipedrive_env)
+    created = await pipedrive_connector.create_contact(
+        user=user,
+        auth_header=auth,
+        phone_number=ANN_NUMBER,
+        new_contact_name="Ann Example",
+        new_contact_type="contact",
+        additional_submission=None,
+    )
+    assert created.contact_info is not None
+    person = pipedrive_env.state.persons[int(created.contact_info.id)]
+    assert person["name"] == "Ann Example"
+    assert [phone["value"] for phone in person["phones"]] == [ANN_NUMBER]
+    assert person["owner_id"] == PIPEDRIVE_USER_ID
+    assert pipedrive_env.requests_to("POST", "/v1/persons")[0].json == {
+        "name": "Ann Example",
+        "phone": ANN_NUMBER,
+    }
+    assert created.return_message is not None and created.return_message.message == "Contact created."
+
+
+# -- call logs --------------------------------------------------------------------------------
+CALL = {
+    "sessionId": "s1",
+    "direction": "Inbound",
+    "startTime": "2026-07-14T05:00:00.000+02:00",
+    "duration": 125,
+    "customSubject": None,
+}
+BODY = "<b>Agent notes</b><br>Wants a quote<br><br><b>Call details</b><br><b>Duration</b>: 2 minutes<br>"
+
+
+async def _create_call(
+    connector: PipedriveConnector, pipedrive: FakePipedrive, person: dict[str, Any], **overrides: Any
+) -> Any:
+    user, auth = pipedrive_user(pipedrive)
+    call = {key: value for key, value in {**CALL, **overrides.pop("call", {})}.items() if value is not None}
+    result = await connector.create_call_log(
+        user=overrides.pop("user", user),
+        contact_info=_contact(person),
+        auth_header=auth,
+        call_log=call,
+        note="Wants a quote",
+        composed_log_details=BODY,
+        additional_submission=overrides.pop("additional_submission", None),
+        hashed_account_id="hash",
+        **overrides,
+    )
+    return result
+
+
+async def test_create_call_log_stores_a_done_activity(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    pipedrive_env.state.latency.update({"/api/v2/persons/": SLOW, "/v1/activityTypes": SLOW})
+    result = await _create_call(
+        pipedrive_connector,
+        pipedrive_env,
+        seeded["person"],
+        additional_submission={"deals": str(seeded["deal"]["id"]), "leads": seeded["lead"]["id"]},
+    )
+    activity = pipedrive_env.state.activity(result.log_id)
+    assert {
+        key: activity[key] for key in ("subject", "type", "owner_id", "due_date", "due_time", "duration")
+    } == {
+        "subject": "Inbound Call from Ann Example",
+        "type": "call",
+        "owner_id": PIPEDRIVE_USER_ID,
+        "due_date": "2026-07-14",
+        "due_time": "03:00",
+        "duration": "00:03",
+    }
+    assert activity["done"] is True
+    assert activity["note"] == BODY
+    assert activity["deal_id"] == seeded["deal"]["id"] and activity["lead_id"] is None
+    assert activity["org_id"] == seeded["org"]["id"]
+    assert activity["participants"] == [{"person_id": seeded["person"]["id"], "primary": True}]
+    assert pipedrive_env.state.max_in_flight == 2  # the person and the activity types at once
+    assert _paths(pipedrive_env)[-1] == ("POST", "/api/v2/activities")
+    assert result.return_message.message == "Call logged"
+
+
+async def test_a_call_is_linked_to_a_lead_or_to_nothing(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    with_lead = await _create_call(
+        pipedrive_connector,
+        pipedrive_env,
+        seeded["person"],
+        additional_submission={"leads": seeded["lead"]["id"]},
+    )
+    plain = await _create_call(
+        pipedrive_connector,
+        pipedrive_env,
+        seeded["person"],
+        call={"direction": "Outbound", "customSubject": "Quote follow-up", "duration": "pending"},
+        additional_submission={},
+    )
+    assert pipedrive_env.state.activity(with_lead.log_id)["lead_id"] == seeded["lead"]["id"]
+    stored = pipedrive_env.state.activity(plain.log_id)
+    assert (stored["deal_id"], stored["lead_id"], stored["subject"], stored["duration"]) == (
+        None,
+        None,
+        "Quote follow-up",
+        "00:00",
+    )
+    sent = pipedrive_env.requests_to("POST", "/api/v2/activities")[1].json
+    assert sent is not None
+    assert "deal_id" not in sent and "lead_id" not in sent
+    # The activity types were fetched once for both logs (account data cache).
+    assert len(pipedrive_env.requests_to("GET", "/v1/activityTypes")) == 1
+
+
+async def test_the_admin_chosen_activity_type_wins_and_a_new_one_is_found_by_refreshing(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, _ = pipedrive_user(
+        pipedrive_env, user_settings={"pipedriveCallActivityType": {"value": "phone_call"}}
+    )
+    first = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"], user=user)
+    assert pipedrive_env.state.activity(first.log_id)["type"] == "call"  # not there yet: keyword match
+    pipedrive_env.state.add_activity_type("Phone call", "phone_call")
+    second = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"], user=user)
+    assert pipedrive_env.state.activity(second.log_id)["type"] == "phone_call"
+    # first: cached list + one refresh; second: cached list (stale) + one refresh that finds it
+    assert len(pipedrive_env.requests_to("GET", "/v1/activityTypes")) == 3
+
+
+async def test_without_an_active_call_type_nothing_is_created(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    for kind in pipedrive_env.state.activity_types:
+        if kind["key_string"] == "call":
+            kind["active_flag"] = False
+    result = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])
+    assert result.log_id is None
+    assert result.return_message.message_type == "error"
+    assert "activity type" in result.return_message.message
+    assert pipedrive_env.state.activities == {}
+    assert len(pipedrive_env.requests_to("GET", "/v1/activityTypes")) == 2  # cached, then refreshed once
+
+
+async def test_get_call_log_reads_the_note_and_the_disposition(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    created = await _create_call(
+        pipedrive_connector,
+        pipedrive_env,
+        seeded["person"],
+        additional_submission={"deals": seeded["deal"]["id"]},
+    )
+    user, auth = pipedrive_user(pipedrive_env)
+    read = await pipedrive_connector.get_call_log(
+        user=user,
+        auth_header=auth,
+        telephony_session_id="tel-s1",
+        call_log_id=str(created.log_id),
+        contact_id=None,
+    )
+    info = read.call_log_info
+    assert info is not None
+    assert (info.subject, info.note, info.full_body) == (
+        "Inbound Call from Ann Example",
+        "Wants a quote",
+        BODY,
+    )
+    assert info.dispositions == {"deals": seeded["deal"]["id"], "leads": None}
+    assert info.full_log_response["id"] == created.log_id
+
+
+async def test_update_call_log_writes_the_composed_note_subject_and_duration(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    created = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])
+    user, auth = pipedrive_user(pipedrive_env)
+    new_body = BODY.replace("2 minutes", "10 minutes")
+    result = await pipedrive_connector.update_call_log(
+        user=user,
+        existing_call_log=_link(created.log_id),
+        auth_header=auth,
+        composed_log_details=new_body,
+        existing_call_log_details=None,
+        subject="Quote call",
+        duration=600,
+    )
+    stored = pipedrive_env.state.activity(created.log_id)
+    assert (stored["note"], stored["subject"], stored["duration"]) == (new_body, "Quote call", "00:11")
+    assert pipedrive_env.requests_to("PATCH", "/api/v2/activities/*")[0].json == {
+        "note": new_body,
+        "subject": "Quote call",
+        "duration": "00:11",
+    }
+    assert result.updated_note == new_body
+
+
+async def test_without_a_composed_body_the_connector_edits_the_note_item_by_item(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    created = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])
+    edited = BODY + "Customer prefers email<br>"
+    pipedrive_env.state.edit_activity_note(created.log_id, edited)
+    user, auth = pipedrive_user(pipedrive_env)
+    pipedrive_env.clear_requests()
+    await pipedrive_connector.update_call_log(
+        user=user,
+        existing_call_log=_link(created.log_id),
+        auth_header=auth,
+        composed_log_details="",
+        existing_call_log_details=None,
+        recording_link="https://media.example.com/rec/1",
+    )
+    note = pipedrive_env.state.activity(created.log_id)["note"]
+    assert "Customer prefers email<br>" in note and "Wants a quote" in note
+    assert "https://media.example.com/rec/1" in note
+    assert _paths(pipedrive_env) == [
+        ("GET", f"/api/v2/activities/{created.log_id}"),
+        ("PATCH", f"/api/v2/activities/{created.log_id}"),
+    ]
+
+    # Nothing to change: the note is not sent at all (an update never blanks it).
+    pipedrive_env.clear_requests()
+    activity = pipedrive_env.state.activity(created.log_id)
+    await pipedrive_connector.update_call_log(
+        user=user,
+        existing_call_log=_link(created.log_id),
+        auth_header=auth,
+        composed_log_details="",
+        existing_call_log_details=activity,
+    )
+    assert pipedrive_env.requests == []
+    assert pipedrive_env.state.activity(created.log_id)["note"] == note
+
+
+async def test_dispositions_move_the_activity_between_a_deal_and_a_lead(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    created = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])
+    user, auth = pipedrive_user(pipedrive_env)
+    link = _link(created.log_id)
+    to_deal = await pipedrive_connector.upsert_call_disposition(
+        user=user, existing_call_log=link, auth_header=auth, dispositions={"deals": str(seeded["deal"]["id"])}
+    )
+    stored = pipedrive_env.state.activity(created.log_id)
+    assert (stored["deal_id"], stored["lead_id"]) == (seeded["deal"]["id"], None)
+    assert to_deal.log_id == str(created.log_id)
+    await pipedrive_connector.upsert_call_disposition(
+        user=user, existing_call_log=link, auth_header=auth, dispositions={"leads": seeded["lead"]["id"]}
+    )
+    stored = pipedrive_env.state.activity(created.log_id)
+    assert (stored["deal_id"], stored["lead_id"]) == (None, seeded["lead"]["id"])
+    nothing = await pipedrive_connector.upsert_call_disposition(
+        user=user, existing_call_log=link, auth_header=auth, dispositions={}
+    )
+    assert nothing.log_id is None
+    assert len(pipedrive_env.requests_to("PATCH", "/api/v2/activities/*")) == 2
+
+
+async def test_a_server_error_on_create_propagates(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    pipedrive_env.faults.add(500, method="POST", path="/api/v2/activities")
+    with pytest.raises(CrmUnavailable):
+        await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])
+    assert pipedrive_env.state.activities == {}
+
+
+# -- message logs -----------------------------------------------------------------------------
+def _sms(message_id: int, subject: str, created: str, direction: str = "Inbound") -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "type": "SMS",
+        "direction": direction,
+        "subject": subject,
+        "creationTime": created,
+        "from": {"phoneNumber": ANN_NUMBER},
+        "to": [{"phoneNumber": "+16505550199"}],
+    }
+
+
+async def test_an_sms_creates_an_activity_and_later_messages_are_appended(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    contact = _contact(seeded["person"])
+    pipedrive_env.state.latency.update(
+        {"/api/v2/persons/": SLOW, "/v1/activityTypes": SLOW, "/v1/users/me": SLOW}
+    )
+    created = await pipedrive_connector.create_message_log(
+        user=user,
+        contact_info=contact,
+        auth_header=auth,
+        message=_sms(1, "Can you send the options?", "2026-07-14T03:00:00.000Z"),
+        additional_submission={"deals": seeded["deal"]["id"]},
+        correspondents=[],
+    )
+    assert pipedrive_env.state.max_in_flight == 3
+    activity = pipedrive_env.state.activity(created.log_id)
+    assert activity["subject"] == "SMS conversation with Ann Example - 26/07/14"
+    assert (activity["type"], activity["due_date"], activity["due_time"]) == ("sms", "2026-07-14", "03:00")
+    assert activity["deal_id"] == seeded["deal"]["id"]
+    assert "Conversation(1 messages)" in activity["note"]
+    assert f"Ann Example ({ANN_NUMBER}) 03:00 AM<br><b>Can you send the options?</b>" in activity["note"]
+    assert created.return_message is not None and created.return_message.message == "Message logged"
+
+    pipedrive_env.state.latency.clear()
+    pipedrive_env.state.max_in_flight = 0
+    pipedrive_env.state.latency.update({"/v1/users/me": SLOW, "/api/v2/activities/": SLOW})
+    link = MessageLogLink(
+        id="conv-2026-07-14",
+        platform="pipedrive",
+        conversation_id="conv",
+        conversation_log_id="conv-2026-07-14",
+        third_party_log_id=str(created.log_id),
+        user_id=user.id,
+    )
+    await pipedrive_connector.update_message_log(
+        user=user,
+        contact_info=contact,
+        existing_message_log=link,
+        auth_header=auth,
+        message=_sms(2, "Here they are <b>", "2026-07-14T03:05:00.000Z", direction="Outbound"),
+        additional_submission={"deals": seeded["deal"]["id"]},
+    )
+    note = pipedrive_env.state.activity(created.log_id)["note"]
+    assert pipedrive_env.state.max_in_flight == 2  # the agent's name and the note at once
+    assert "Conversation(2 messages)" in note
+    assert note.index("Can you send the options?") < note.index(
+        "Jordan Lee 03:05 AM<br><b>Here they are &lt;b&gt;</b>"
+    )
+    assert note.endswith("--- Created via RingCentral App Connect")
+
+
+async def test_voicemail_fax_and_centrally_composed_logs(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    contact = _contact(seeded["person"])
+    message = {**_sms(3, "", "2026-07-14T03:00:00.000Z"), "type": "Fax"}
+    fax = await pipedrive_connector.create_message_log(
+        user=user,
+        contact_info=contact,
+        auth_header=auth,
+        message=message,
+        fax_doc_link="https://fax.example.com/d/3",
+    )
+    voicemail = await pipedrive_connector.create_message_log(
+        user=user,
+        contact_info=contact,
+        auth_header=auth,
+        message={**message, "type": "VoiceMail"},
+        recording_link="https://media.example.com/vm/3",
+    )
+    shared = await pipedrive_connector.create_message_log(
+        user=user,
+        contact_info=contact,
+        auth_header=auth,
+        shared_sms_log_content={"subject": "Shared SMS with Ann", "body": "<p>whole thread</p>"},
+        messages=[message],
+        additional_submission={"leads": seeded["lead"]["id"]},
+    )
+    fax_activity = pipedrive_env.state.activity(fax.log_id)
+    assert fax_activity["subject"] == "Fax document sent from Ann Example - 26/07/14"
+    assert "Fax document link: https://fax.example.com/d/3" in fax_activity["note"]
+    assert (
+        "Voicemail recording link: https://media.example.com/vm/3"
+        in pipedrive_env.state.activity(voicemail.log_id)["note"]
+    )
+    shared_activity = pipedrive_env.state.activity(shared.log_id)
+    assert (shared_activity["subject"], shared_activity["note"]) == (
+        "Shared SMS with Ann",
+        "<p>whole thread</p>",
+    )
+    assert shared_activity["lead_id"] == seeded["lead"]["id"]
+    assert pipedrive_env.requests_to("GET", "/v1/users/me") == []  # nobody's name was needed
+
+
+# -- users and logout -------------------------------------------------------------------------
+async def test_get_user_info_and_the_temporary_hostname(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    _, auth = pipedrive_user(pipedrive_env)
+    known = await pipedrive_connector.get_user_info(auth_header=auth, hostname=pipedrive_env.hostname)
+    temp = await pipedrive_connector.get_user_info(auth_header=auth, hostname="temp")
+    assert known.successful and known.platform_user_info is not None
+    info = known.platform_user_info
+    assert (info.id, info.name, info.timezone_offset, info.overriding_hostname) == (
+        f"{PIPEDRIVE_USER_ID}-pipedrive",
+        "Jordan Lee",
+        "+00:00",
+        None,
+    )
+    assert info.platform_additional_info == {
+        "companyId": 5001,
+        "companyName": "Acme Fakes",
+        "companyDomain": "acmefakes",
+    }
+    assert temp.platform_user_info is not None
+    assert temp.platform_user_info.overriding_hostname == "acmefakes.pipedrive.com"
+    refused = await pipedrive_connector.get_user_info(auth_header="Bearer nope", hostname="temp")
+    assert refused.successful is False
+    assert (
+        refused.return_message is not None
+        and refused.return_message.message == "Could not load user information"
+    )
+
+
+async def test_get_user_list_leaves_deleted_users_out(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    pipedrive_env.state.add_user("Casey Pipeline", user_id=77882)
+    pipedrive_env.state.add_user("Gone User", user_id=77883, is_deleted=True)
+    user, auth = pipedrive_user(pipedrive_env)
+    users = await pipedrive_connector.get_user_list(user=user, auth_header=auth)
+    assert [(member["id"], member["name"]) for member in users] == [
+        (1234, "Jordan Lee"),
+        (77882, "Casey Pipeline"),
+    ]
+    assert _paths(pipedrive_env) == [("GET", "/api/v1/users")]
+
+
+async def test_logout_revokes_both_tokens(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    user, auth = pipedrive_user(pipedrive_env)
+    result = await pipedrive_connector.unauthorize(user=user)
+    assert result.return_message is not None and result.return_message.message == "Logged out of Pipedrive"
+    assert pipedrive_env.state.is_revoked(str(user.refresh_token))
+    assert pipedrive_env.state.is_revoked(str(user.access_token))
+    revocations = pipedrive_env.requests_to("POST", "/oauth/revoke")
+    assert sorted(request.text for request in revocations) == sorted(
+        [f"token={user.refresh_token}", f"token={user.access_token}"]
+    )
+    with pytest.raises(CrmAuthExpired):
+        await pipedrive_connector.find_contact_with_name(user=user, auth_header=auth, name="Ann")
