@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
-from appconnect.api import auth, call_logs, contacts, meta
+from appconnect.api import admin, auth, call_logs, contacts, message_logs, meta, users
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
 from appconnect.config import Settings, resolve_secrets
 from appconnect.connectors.base import ConnectorContext
@@ -134,11 +134,12 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
 def build_registry(
     settings: Settings, http: CrmHttp, configure: Configure | None = None
 ) -> ConnectorRegistry:
-    """Every enabled connector: built-in, installed through entry points, then `configure`'s."""
+    """Every enabled connector: built-in, entry points, `APPCONNECT_EXTRA_CONNECTORS`, then `configure`'s."""
     registry = ConnectorRegistry()
     connector_context = ConnectorContext(http=http, settings=settings, version=__version__)
     register_builtin_connectors(registry, connector_context, only=settings.connectors)
     registry.load_entry_points(connector_context, only=settings.connectors)
+    registry.load_factories(settings.extra_connectors, connector_context)
     if configure is not None:
         configure(registry, connector_context)
     notes = json.loads(files("appconnect").joinpath("release_notes.json").read_text(encoding="utf-8"))
@@ -149,4 +150,12 @@ def build_registry(
 
 
 def _routers() -> list[Any]:
-    return [meta.router, auth.router, contacts.router, call_logs.router]
+    return [
+        meta.router,
+        auth.router,
+        users.router,
+        admin.router,
+        contacts.router,
+        call_logs.router,
+        message_logs.router,
+    ]

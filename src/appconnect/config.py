@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     crm_timeout_seconds: float = Field(default=30.0, validation_alias="APPCONNECT_CRM_TIMEOUT")
     state_file: Path = Field(default=Path(".appconnect/state.json"), validation_alias="APPCONNECT_STATE_FILE")
     connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_CONNECTORS")
+    extra_connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_EXTRA_CONNECTORS")
     sample_crm_database_url: str = Field(
         default="sqlite:///appconnect-sample-crm.db", validation_alias="SAMPLE_CRM_DATABASE_URL"
     )

@@ -7,9 +7,9 @@ through to connectors unchanged, including fields this server does not know yet.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 
 class WireModel(BaseModel):
@@ -106,3 +106,71 @@ class CreateContactRequest(WireModel):
     new_contact_name: StrictStr = Field(alias="newContactName")
     new_contact_type: str | None = Field(default=None, alias="newContactType")
     additional_submission: dict[str, Any] | None = Field(default=None, alias="additionalSubmission")
+
+
+NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
+MessageId = NonEmptyStr | StrictInt
+MessageType = Literal["SMS", "MMS", "Pager", "Text", "VoiceMail", "Fax"]
+
+
+class RcMessage(WireModel):
+    """One RingCentral Message Store record of `logInfo.messages` (passed to connectors as sent).
+
+    `id` is required (it is the de-duplication key) and `type`, when given, must be a RingCentral
+    message type; every other field passes through unchecked.
+    """
+
+    id: MessageId
+    type: MessageType | None = None
+
+
+class Correspondent(WireModel):
+    phone_number: str | None = Field(default=None, alias="phoneNumber")
+    name: str | None = None
+
+
+class MessageConversation(WireModel):
+    """`logInfo` of POST /messageLog: the messages of one conversation, newest first."""
+
+    messages: list[RcMessage]
+    correspondents: list[Correspondent] = Field(min_length=1)
+    conversation_id: IdLike | None = Field(default=None, alias="conversationId")
+    conversation_log_id: MessageId = Field(alias="conversationLogId")
+    owner: dict[str, Any] | None = None
+    assignee: dict[str, Any] | None = None
+    entities: list[dict[str, Any]] | None = None
+    creation_time: Any = Field(default=None, alias="creationTime")
+    rc_access_token: str | None = Field(default=None, alias="rcAccessToken", repr=False)
+    account_id: IdLike | None = Field(default=None, alias="accountId")
+
+
+class MessageLogRequest(WireModel):
+    log_info: MessageConversation = Field(alias="logInfo")
+    contact_id: IdLike | None = Field(default=None, alias="contactId")
+    contact_type: str | None = Field(default=None, alias="contactType")
+    contact_name: str | None = Field(default=None, alias="contactName")
+    additional_submission: dict[str, Any] | None = Field(default=None, alias="additionalSubmission")
+    selected_message_ids: list[MessageId] | None = Field(default=None, alias="selectedMessageIds")
+
+
+class MessageLogMatchRequest(WireModel):
+    """POST /messageLog/match: which of these messages (or of this conversation) are logged.
+
+    `messageIds` is a list or a comma-separated string; at least one of the two fields is required.
+    """
+
+    conversation_id: IdLike | None = Field(default=None, alias="conversationId")
+    message_ids: list[MessageId] | StrictStr | None = Field(default=None, alias="messageIds")
+
+    @model_validator(mode="after")
+    def _needs_a_scope(self) -> MessageLogMatchRequest:
+        if self.conversation_id in (None, "") and not self.requested_ids():
+            raise ValueError("conversationId or messageIds is required")
+        return self
+
+    def requested_ids(self) -> list[str]:
+        """The message ids asked about, as strings, in the order given."""
+        if self.message_ids is None:
+            return []
+        raw = self.message_ids.split(",") if isinstance(self.message_ids, str) else self.message_ids
+        return [text for text in (str(item).strip() for item in raw) if text]

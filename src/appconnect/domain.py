@@ -62,7 +62,12 @@ class CallLogLink:
 
 @dataclass(frozen=True)
 class MessageLogLink:
-    """The stored link between a RingCentral message (or shared conversation) and a CRM log."""
+    """The stored link between a RingCentral message (or shared conversation) and a CRM log.
+
+    As `existing_message_log` of `update_message_log`, it stands for the conversation-day log:
+    `id` is the `conversationLogId` and `third_party_log_id` the CRM log to add to. `state` is
+    `pending` while the CRM write that will create the link is in flight.
+    """
 
     id: str
     platform: str | None
@@ -70,3 +75,4 @@ class MessageLogLink:
     conversation_log_id: str | None
     third_party_log_id: str | None
     user_id: str | None
+    state: str = "created"

@@ -150,3 +150,23 @@ def test_connector_settings_default_to_the_real_service_and_can_be_overridden(
     monkeypatch.setenv("MYCRM_API_BASE_URL", "http://127.0.0.1:9999")
     assert context.setting("MYCRM_API_BASE_URL", "https://api.mycrm.example") == "http://127.0.0.1:9999"
     assert context.setting("A_URL", "https://x") == "http://from-extras"
+
+
+def minimal_factory(context: ConnectorContext) -> MinimalCrm:
+    """Named by `test_extra_connectors_are_loaded_from_module_factory_paths`."""
+    return MinimalCrm(context)
+
+
+def test_extra_connectors_are_loaded_from_module_factory_paths() -> None:
+    registry = ConnectorRegistry()
+    context = ConnectorContext(http=None, settings=None)  # type: ignore[arg-type]
+    assert registry.load_factories(("tests.unit.test_registry:minimal_factory",), context) == ["minimal"]
+    assert registry.get("minimal").context is context
+
+
+@pytest.mark.parametrize(
+    "path", ["tests.unit.test_registry", "tests.unit.no_such_module:factory", "tests.unit.test_registry:nope"]
+)
+def test_an_extra_connector_that_does_not_load_stops_start_up(path: str) -> None:
+    with pytest.raises(RegistryError, match="extra connector"):
+        ConnectorRegistry().load_factories((path,), ConnectorContext(http=None, settings=None))  # type: ignore[arg-type]

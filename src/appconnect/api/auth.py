@@ -1,52 +1,136 @@
-"""Login and logout routes (API-key flow)."""
+"""Login, logout and session routes (spec platform §3): OAuth and API-key login, managed auth state."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field
 
-from appconnect.api.deps import ContextDep, SessionDep
-from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
+from appconnect.api.deps import ContextDep, SessionDep, rc_access_token
+from appconnect.api.responses import PLEASE_AUTHORIZE, plain, reply
+from appconnect.compose._js import is_truthy
 from appconnect.contract import WireModel
-from appconnect.services import login
+from appconnect.services import admin, login
+from appconnect.services.managed_auth import PortalSource
 
 router = APIRouter(tags=["auth"])
+
+INVALID_JWT = "Invalid JWT token"
+USER_NOT_FOUND = "User not found"
 
 
 class ApiKeyLoginRequest(WireModel):
     platform: str | None = None
     api_key: str | None = Field(default=None, alias="apiKey")
     hostname: str | None = None
-    additional_info: dict[str, Any] | None = Field(default=None, alias="additionalInfo")
+    additional_info: Any = Field(default=None, alias="additionalInfo")
+    proxy_id: str | None = Field(default=None, alias="proxyId")
+    connector_id: str | int | None = Field(default=None, alias="connectorId")
+    dev_rc_account_id: str | int | None = Field(default=None, alias="devRcAccountId")
+    is_private: Any = Field(default=None, alias="isPrivate")
+    rc_access_token: Any = Field(default=None, alias="rcAccessToken")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+@router.get("/oauth-callback")
+async def oauth_callback(
+    request: Request, context: ContextDep, rc_extension_id: str | None = Header(default=None)
+) -> Response:
+    query = {key: value for key, value in request.query_params.items()}
+    return reply(await login.oauth_callback(context, query=query, hashed_rc_extension_id=rc_extension_id))
 
 
 @router.post("/apiKeyLogin")
 async def api_key_login(
-    body: ApiKeyLoginRequest, context: ContextDep, rc_extension_id: str | None = Header(default=None)
+    body: ApiKeyLoginRequest,
+    request: Request,
+    context: ContextDep,
+    rc_extension_id: str | None = Header(default=None),
 ) -> Response:
     if not body.platform:
         return plain("Missing platform name", 400)
-    status, payload = await login.api_key_login(
+    answer = await login.api_key_login(
         context,
         platform=body.platform,
         api_key=body.api_key,
         hostname=body.hostname,
         additional_info=body.additional_info,
+        proxy_id=body.proxy_id,
         hashed_rc_extension_id=rc_extension_id,
+        rc_access_token=rc_access_token(request, body.rc_access_token),
+        portal=PortalSource(
+            connector_id=_text_or_none(body.connector_id),
+            dev_rc_account_id=_text_or_none(body.dev_rc_account_id),
+            is_private=is_truthy(body.is_private),
+        ),
     )
-    return JSONResponse(payload, status_code=status)
+    return reply(answer)
 
 
 @router.post("/unAuthorize")
 async def unauthorize(context: ContextDep, session: SessionDep) -> Response:
     if session.claims is None:
-        return plain(PLEASE_AUTHORIZE if not session.invalid_query_token else "User not found", 400)
-    outcome = await login.unauthorize(
-        context, user_id=session.claims.user_id, platform=session.platform or ""
+        return plain(USER_NOT_FOUND if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
+    return reply(
+        await login.unauthorize(context, user_id=session.claims.user_id, platform=session.platform or "")
     )
-    if outcome is None:
-        return plain("User not found", 400)
-    return result(outcome.body)
+
+
+@router.get("/authValidation")
+async def auth_validation(context: ContextDep, session: SessionDep) -> Response:
+    if session.claims is None:
+        return plain(INVALID_JWT if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
+    return reply(
+        await login.auth_validation(context, user_id=session.claims.user_id, platform=session.platform or "")
+    )
+
+
+@router.get("/licenseStatus")
+async def license_status(context: ContextDep, session: SessionDep) -> Response:
+    if session.invalid_query_token:
+        return plain(INVALID_JWT, 400)
+    return reply(
+        await login.license_status(context, user_id=session.user_id, platform=session.platform or "")
+    )
+
+
+@router.get("/hostname")
+async def hostname(context: ContextDep, session: SessionDep) -> Response:
+    if session.claims is None:
+        return plain(USER_NOT_FOUND if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
+    return reply(await login.stored_hostname(context, user_id=session.claims.user_id))
+
+
+@router.get("/userInfoHash")
+async def user_info_hash(
+    context: ContextDep, extensionId: str | None = None, accountId: str | None = None
+) -> Response:
+    return reply(login.user_info_hash(context, extension_id=extensionId, account_id=accountId))
+
+
+@router.get("/apiKeyManagedAuthState")
+async def api_key_managed_auth_state(
+    request: Request,
+    context: ContextDep,
+    platform: str | None = None,
+    connectorId: str | None = None,
+    devRcAccountId: str | None = None,
+    isPrivate: str | None = None,
+) -> Response:
+    if not platform:
+        return plain("Missing platform name", 400)
+    token = rc_access_token(request)
+    if not token:
+        return plain("Missing RingCentral access token", 400)
+    source = PortalSource(
+        connector_id=connectorId or None,
+        dev_rc_account_id=devRcAccountId or None,
+        is_private=isPrivate == "true",
+    )
+    return reply(
+        await admin.managed_auth_state(context, platform=platform, rc_access_token=token, source=source)
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -22,3 +22,23 @@ def get_session(request: Request) -> RequestSession:
 
 ContextDep = Annotated[ServerContext, Depends(get_context)]
 SessionDep = Annotated[RequestSession, Depends(get_session)]
+
+
+RC_TOKEN_HEADER = "X-RC-Access-Token"
+
+
+def rc_access_token(request: Request, body_value: Any = None) -> str | None:
+    """The caller's RingCentral access token: header `X-RC-Access-Token`, else the body's
+    `rcAccessToken`, else the query's (spec platform §2.3). A leading `Bearer ` is dropped."""
+    candidates: list[Any] = [request.headers.get(RC_TOKEN_HEADER), body_value]
+    candidates.extend(request.query_params.getlist("rcAccessToken")[:1])
+    for candidate in candidates:
+        value = candidate[0] if isinstance(candidate, list) and candidate else candidate
+        if not isinstance(value, str):
+            continue
+        token = value.strip()
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
+        if token:
+            return token
+    return None

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from appconnect.services.replies import Reply
+
 PLEASE_AUTHORIZE = "Please go to Settings and authorize CRM platform"
 
 
@@ -29,3 +31,12 @@ def result(body: dict[str, Any], *, revoked: bool = False) -> Response:
             status_code=401,
         )
     return JSONResponse(body)
+
+
+def reply(answer: Reply) -> Response:
+    """A workflow's `Reply`: JSON for dicts and lists, plain text for a string, empty for None."""
+    if answer.body is None:
+        return Response(status_code=answer.status)
+    if isinstance(answer.body, str):
+        return PlainTextResponse(answer.body, status_code=answer.status)
+    return JSONResponse(answer.body, status_code=answer.status)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from appconnect.connectors.types import (
     AuthType,
+    AuthValidationResult,
     CallLogInfo,
     ContactInfo,
     CreateCallLogResult,
@@ -46,11 +47,14 @@ from appconnect.connectors.types import (
     DispositionResult,
     FindContactResult,
     GetCallLogResult,
+    LicenseStatus,
     LogFormat,
     OAuthInfo,
+    RefreshUserInfoResult,
     UnAuthorizeResult,
     UpdateCallLogResult,
     UpdateMessageLogResult,
+    UpdateUserSettingsResult,
     UserInfoResult,
 )
 from appconnect.domain import CallLogLink, MessageLogLink, User
@@ -70,8 +74,12 @@ __all__ = [
     "FindsContacts",
     "LogsMessages",
     "ReadsCallLogs",
+    "RefreshesUserInfo",
+    "ReportsLicenseStatus",
     "SearchesContactsByName",
     "SetsDispositions",
+    "ValidatesAuth",
+    "WatchesUserSettings",
 ]
 
 # camelCase interface name on the wire -> snake_case method name in Python.
@@ -262,6 +270,37 @@ class LogsOut(Protocol):
     async def unauthorize(self, *, user: User, **extra: Any) -> UnAuthorizeResult: ...
 
 
+@runtime_checkable
+class ValidatesAuth(Protocol):
+    async def auth_validation(self, *, user: User, **extra: Any) -> AuthValidationResult: ...
+
+
+@runtime_checkable
+class ReportsLicenseStatus(Protocol):
+    async def get_license_status(
+        self, *, user_id: str, platform: str, user: User, **extra: Any
+    ) -> LicenseStatus | Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class RefreshesUserInfo(Protocol):
+    async def refresh_user_info(
+        self, *, user: User, auth_header: str, **extra: Any
+    ) -> RefreshUserInfoResult: ...
+
+
+@runtime_checkable
+class WatchesUserSettings(Protocol):
+    async def on_update_user_settings(
+        self,
+        *,
+        user: User,
+        user_settings: Mapping[str, Any],
+        updated_settings: Mapping[str, Any],
+        **extra: Any,
+    ) -> UpdateUserSettingsResult: ...
+
+
 @dataclass(frozen=True)
 class AccountDataSource:
     """One key of a connector's account data (e.g. Pipedrive's activity types), cached per account."""
@@ -282,6 +321,11 @@ class BaseConnector:
     log_format: ClassVar[str] = LogFormat.PLAIN
     manifest: Mapping[str, Any] | None = None
     allowed_hosts: ClassVar[tuple[str, ...]] = ()
+    """Host patterns (`api.example.com`, `*.example.com`) a user-supplied CRM hostname must match at
+    login. Empty: any public host is accepted (private and loopback ones only in development)."""
+    refresh_on_unauthorized: ClassVar[bool] = True
+    """OAuth only: a CRM answer 401 refreshes the access token and retries the call once. Turn off
+    for a CRM whose 401 does not mean "token expired"."""
     account_data: ClassVar[Mapping[str, AccountDataSource]] = {}
     #: Optional connector-specific HTTP routes (a FastAPI `APIRouter`), mounted on the app.
     router: Any = None

@@ -8,6 +8,7 @@ Connectors installed as separate Python packages are found through the entry-poi
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from copy import deepcopy
@@ -227,6 +228,28 @@ class ConnectorRegistry:
                 log.error("could not load connector", entry_point=entry.name, error=str(error))
                 continue
             loaded.append(getattr(connector, "name", entry.name))
+        return loaded
+
+    def load_factories(self, paths: tuple[str, ...], context: ConnectorContext) -> list[str]:
+        """Register connectors named by `module:factory` paths (the `APPCONNECT_EXTRA_CONNECTORS` setting).
+
+        For connectors that are not installed as packages (a module on `PYTHONPATH`, a test
+        double). Unlike entry points these were asked for explicitly, so a path that does not load
+        stops start-up with a `RegistryError` naming it.
+        """
+        loaded: list[str] = []
+        for path in paths:
+            module_name, _, attribute = path.partition(":")
+            if not module_name or not attribute:
+                raise RegistryError(f"extra connector {path!r} must be written as 'module:factory'")
+            try:
+                factory = getattr(importlib.import_module(module_name), attribute)
+                connector = factory(context) if _accepts_argument(factory) else factory()
+            except Exception as error:
+                raise RegistryError(f"extra connector {path!r} could not be loaded: {error}") from error
+            name = getattr(connector, "name", attribute)
+            self.register(name, connector)
+            loaded.append(name)
         return loaded
 
 

@@ -132,11 +132,15 @@ class PlatformUserInfo:
 
 @dataclass(frozen=True)
 class OAuthInfo:
-    """The connector's OAuth client (`getOauthInfo`)."""
+    """The connector's OAuth client (`getOauthInfo`).
 
-    client_id: str
-    client_secret: str | None
-    access_token_uri: str
+    A connector that cannot build a client for this login returns only `fail_message`; the
+    extension shows it and nothing is requested from the CRM.
+    """
+
+    client_id: str = ""
+    client_secret: str | None = None
+    access_token_uri: str = ""
     redirect_uri: str | None = None
     authorization_uri: str | None = None
     scopes: str | None = None
@@ -237,4 +241,66 @@ class UpdateMessageLogResult:
 @dataclass(frozen=True)
 class UnAuthorizeResult:
     successful: bool = True
+    return_message: ReturnMessage | None = None
+
+
+@dataclass(frozen=True)
+class OAuthTokenRequestOverride:
+    """`getOverridingOAuthOption`: changes to the code-for-token request of one login.
+
+    `headers`, `query` and `body` are merged over the defaults (`query` is appended to the token
+    URL). A header whose value is None or "" is not sent, e.g. `{"Authorization": None}` for a CRM
+    that wants the client credentials in the body instead of HTTP Basic.
+    """
+
+    headers: Mapping[str, str | None] = field(default_factory=dict)
+    query: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthValidationResult:
+    """`authValidation`: are the stored CRM credentials still good? `status` is the CRM's answer."""
+
+    successful: bool
+    status: int | None = None
+    return_message: ReturnMessage | None = None
+
+
+@dataclass(frozen=True)
+class LicenseStatus:
+    """`getLicenseStatus`: sent to the extension as is (`extra` adds connector-defined fields)."""
+
+    is_license_valid: bool
+    license_status: str
+    license_status_description: str = ""
+    extra: Mapping[str, Any] | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "isLicenseValid": self.is_license_valid,
+            "licenseStatus": self.license_status,
+            "licenseStatusDescription": self.license_status_description,
+        }
+        if self.extra:
+            wire.update(self.extra)
+        return wire
+
+
+@dataclass(frozen=True)
+class RefreshUserInfoResult:
+    """`refreshUserInfo`. Connectors never write the database: profile changes the CRM reported
+    (timezone, `platform_additional_info`, `overriding_hostname`) come back in `platform_user_info`
+    and the server stores them."""
+
+    successful: bool
+    return_message: ReturnMessage | None = None
+    platform_user_info: PlatformUserInfo | None = None
+
+
+@dataclass(frozen=True)
+class UpdateUserSettingsResult:
+    """`onUpdateUserSettings`: the new settings are stored only when `successful`."""
+
+    successful: bool
     return_message: ReturnMessage | None = None

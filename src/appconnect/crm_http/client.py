@@ -130,6 +130,21 @@ class CrmHttp:
         )
         return Route(host=host, allow_private=False, addresses=addresses)
 
+    async def check_url(self, url: str | httpx.URL, *, policy: HostPolicy) -> None:
+        """Vet *url* exactly as :meth:`request` would, without sending anything.
+
+        For an address a user supplies (a CRM hostname at login): refusing it up front means it is
+        never stored nor handed to a connector. Raises :class:`CrmRequestRefused` (scheme, allow-list,
+        private address) or :class:`CrmUnavailable` (the name does not resolve).
+        """
+        try:
+            target = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError):
+            raise CrmRequestRefused(
+                f"invalid URL for {policy.platform or 'this CRM'}", platform=policy.platform
+            ) from None
+        await self._vet(target, policy)
+
     async def request(
         self,
         method: str,

@@ -21,7 +21,13 @@ from appconnect.connectors.types import ContactInfo, GetCallLogResult, message_t
 from appconnect.contract import CreateCallLogRequest, DispositionRequest, UpdateCallLogRequest
 from appconnect.crm_http import CrmUncertain
 from appconnect.domain import CallLogLink, User
-from appconnect.services.auth import authenticate, maybe_await, proxy_config_of
+from appconnect.services.auth import (
+    SessionRevoked,
+    authenticate,
+    call_with_auth,
+    maybe_await,
+    proxy_config_of,
+)
 from appconnect.services.context import ServerContext
 from appconnect.services.identity import extension_identity, hashed_account_id, identity_for_create
 from appconnect.services.messages import (
@@ -165,33 +171,41 @@ async def create_call_log(
     if not reservation.is_ours:
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     try:
-        result = await connector.create_call_log(
-            user=auth.user,
-            contact_info=contact,
-            auth_header=auth.auth_header,
-            call_log=log_info,
-            note=note,
-            additional_submission=request.additional_submission,
-            ai_note=request.ai_note,
-            transcript=request.transcript,
-            voicemail_link=voicemail_link,
-            voicemail_message_id=(
-                request.voicemail_message_id
-                if request.voicemail_message_id is not None
-                else voicemail.get("messageId")
+        result = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: connector.create_call_log(
+                user=a.user,
+                contact_info=contact,
+                auth_header=a.auth_header,
+                call_log=log_info,
+                note=note,
+                additional_submission=request.additional_submission,
+                ai_note=request.ai_note,
+                transcript=request.transcript,
+                voicemail_link=voicemail_link,
+                voicemail_message_id=(
+                    request.voicemail_message_id
+                    if request.voicemail_message_id is not None
+                    else voicemail.get("messageId")
+                ),
+                ring_sense_transcript=request.ring_sense_transcript,
+                ring_sense_summary=request.ring_sense_summary,
+                ring_sense_ai_score=request.ring_sense_ai_score,
+                ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
+                ring_sense_link=request.ring_sense_link,
+                composed_log_details=composed,
+                hashed_account_id=hashed_account_id(
+                    rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
+                ),
+                is_from_sscl=is_from_sscl,
+                proxy_config=None,
             ),
-            ring_sense_transcript=request.ring_sense_transcript,
-            ring_sense_summary=request.ring_sense_summary,
-            ring_sense_ai_score=request.ring_sense_ai_score,
-            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
-            ring_sense_link=request.ring_sense_link,
-            composed_log_details=composed,
-            hashed_account_id=hashed_account_id(
-                rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
-            ),
-            is_from_sscl=is_from_sscl,
-            proxy_config=None,
         )
+    except SessionRevoked:
+        await context.store.call_logs.release(reservation.link)
+        return REVOKED
     except Exception as error:
         await context.store.call_logs.release(reservation.link)
         _log_crm_failure("createCallLog", platform, session_id, error)
@@ -290,14 +304,21 @@ async def update_call_log(
         existing_body = ""
         if hasattr(connector, "get_call_log"):
             try:
-                current = await connector.get_call_log(
-                    user=auth.user,
-                    auth_header=auth.auth_header,
-                    telephony_session_id=link.id,
-                    call_log_id=link.third_party_log_id,
-                    contact_id=link.contact_id,
-                    proxy_config=None,
+                current = await call_with_auth(
+                    context,
+                    connector,
+                    auth,
+                    lambda a: connector.get_call_log(
+                        user=a.user,
+                        auth_header=a.auth_header,
+                        telephony_session_id=link.id,
+                        call_log_id=link.third_party_log_id,
+                        contact_id=link.contact_id,
+                        proxy_config=None,
+                    ),
                 )
+            except SessionRevoked:
+                return REVOKED
             except Exception as error:
                 # Composing from an empty read would blank the CRM note: refuse to write instead.
                 _log_crm_failure("getCallLog", platform, request.session_id, error)
@@ -338,36 +359,43 @@ async def update_call_log(
             ring_sense_link=request.ring_sense_link,
         )
     try:
-        result = await connector.update_call_log(
-            user=auth.user,
-            existing_call_log=link,
-            auth_header=auth.auth_header,
-            recording_link=request.recording_link,
-            recording_download_link=request.recording_download_link,
-            voicemail_link=request.voicemail_link,
-            voicemail_message_id=request.voicemail_message_id,
-            subject=request.subject,
-            note=request.note,
-            start_time=request.start_time,
-            duration=request.duration,
-            result=request.result,
-            legs=request.legs or [],
-            ai_note=request.ai_note,
-            transcript=request.transcript,
-            ring_sense_transcript=request.ring_sense_transcript,
-            ring_sense_summary=request.ring_sense_summary,
-            ring_sense_ai_score=request.ring_sense_ai_score,
-            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
-            ring_sense_link=request.ring_sense_link,
-            additional_submission=request.additional_submission,
-            composed_log_details=composed,
-            existing_call_log_details=existing_details,
-            hashed_account_id=hashed_account_id(
-                rc_account_id_header, request.account_id, context.secrets.hash_key
+        result = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: connector.update_call_log(
+                user=a.user,
+                existing_call_log=link,
+                auth_header=a.auth_header,
+                recording_link=request.recording_link,
+                recording_download_link=request.recording_download_link,
+                voicemail_link=request.voicemail_link,
+                voicemail_message_id=request.voicemail_message_id,
+                subject=request.subject,
+                note=request.note,
+                start_time=request.start_time,
+                duration=request.duration,
+                result=request.result,
+                legs=request.legs or [],
+                ai_note=request.ai_note,
+                transcript=request.transcript,
+                ring_sense_transcript=request.ring_sense_transcript,
+                ring_sense_summary=request.ring_sense_summary,
+                ring_sense_ai_score=request.ring_sense_ai_score,
+                ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
+                ring_sense_link=request.ring_sense_link,
+                additional_submission=request.additional_submission,
+                composed_log_details=composed,
+                existing_call_log_details=existing_details,
+                hashed_account_id=hashed_account_id(
+                    rc_account_id_header, request.account_id, context.secrets.hash_key
+                ),
+                is_from_sscl=is_from_sscl,
+                proxy_config=None,
             ),
-            is_from_sscl=is_from_sscl,
-            proxy_config=None,
         )
+    except SessionRevoked:
+        return REVOKED
     except Exception as error:
         _log_crm_failure("updateCallLog", platform, request.session_id, error)
         return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
@@ -422,13 +450,18 @@ async def get_call_logs(
         return _fail(crm_failure_message(NotImplementedError(), operation="getCallLog", platform=platform))
 
     async def read(link: CallLogLink) -> GetCallLogResult:
-        result: GetCallLogResult = await connector.get_call_log(
-            user=auth.user,
-            auth_header=auth.auth_header,
-            telephony_session_id=link.id,
-            call_log_id=link.third_party_log_id,
-            contact_id=link.contact_id,
-            proxy_config=None,
+        result: GetCallLogResult = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: connector.get_call_log(
+                user=a.user,
+                auth_header=a.auth_header,
+                telephony_session_id=link.id,
+                call_log_id=link.third_party_log_id,
+                contact_id=link.contact_id,
+                proxy_config=None,
+            ),
         )
         return result
 
@@ -437,6 +470,8 @@ async def get_call_logs(
         results = dict(
             zip(to_read, await asyncio.gather(*(read(link) for link in to_read.values())), strict=True)
         )
+    except SessionRevoked:
+        return REVOKED
     except Exception as error:
         _log_crm_failure("getCallLog", platform, ",".join(requested), error)
         return _fail(crm_failure_message(error, operation="getCallLog", platform=platform))
@@ -493,15 +528,22 @@ async def upsert_call_disposition(
         upsert = getattr(connector, "upsert_call_disposition", None)
         if upsert is None:
             raise NotImplementedError("upsertCallDisposition")
-        result = await maybe_await(
-            upsert(
-                user=auth.user,
-                existing_call_log=link,
-                auth_header=auth.auth_header,
-                dispositions=request.dispositions,
-                proxy_config=None,
-            )
+        result = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: maybe_await(
+                upsert(
+                    user=a.user,
+                    existing_call_log=link,
+                    auth_header=a.auth_header,
+                    dispositions=request.dispositions,
+                    proxy_config=None,
+                )
+            ),
         )
+    except SessionRevoked:
+        return REVOKED
     except Exception as error:
         _log_crm_failure("upsertCallDisposition", platform, request.session_id, error)
         return _fail(crm_failure_message(error, operation="upsertCallDisposition", platform=platform))

@@ -8,7 +8,7 @@ import structlog
 
 from appconnect.connectors.types import Contact, FindContactResult, message_to_wire
 from appconnect.contract import CreateContactRequest
-from appconnect.services.auth import authenticate
+from appconnect.services.auth import SessionRevoked, authenticate, call_with_auth
 from appconnect.services.call_logs import REVOKED, Outcome
 from appconnect.services.context import ServerContext
 from appconnect.services.messages import CONTACT_NOT_FOUND, crm_failure_message, warning
@@ -63,15 +63,22 @@ async def find_contact(
         finder = getattr(connector, "find_contact", None)
         if finder is None:
             raise NotImplementedError("findContact")
-        result: FindContactResult = await finder(
-            user=auth.user,
-            auth_header=auth.auth_header,
-            phone_number=phone_number,
-            overriding_format=overriding_format,
-            is_extension=is_extension,
-            is_force_refresh_account_data=force_refresh,
-            proxy_config=None,
+        result: FindContactResult = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: finder(
+                user=a.user,
+                auth_header=a.auth_header,
+                phone_number=phone_number,
+                overriding_format=overriding_format,
+                is_extension=is_extension,
+                is_force_refresh_account_data=force_refresh,
+                proxy_config=None,
+            ),
         )
+    except SessionRevoked:
+        return REVOKED
     except Exception as error:
         log.warning("findContact failed", platform=platform, error_type=type(error).__name__)
         return Outcome(
@@ -119,9 +126,14 @@ async def find_contact_with_name(
         search = getattr(connector, "find_contact_with_name", None)
         if search is None:
             raise NotImplementedError("findContactWithName")
-        result: FindContactResult = await search(
-            user=auth.user, auth_header=auth.auth_header, name=name, proxy_config=None
+        result: FindContactResult = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: search(user=a.user, auth_header=a.auth_header, name=name, proxy_config=None),
         )
+    except SessionRevoked:
+        return REVOKED
     except Exception as error:
         return Outcome(
             body={
@@ -154,15 +166,22 @@ async def create_contact(
         creator = getattr(connector, "create_contact", None)
         if creator is None:
             raise NotImplementedError("createContact")
-        result = await creator(
-            user=auth.user,
-            auth_header=auth.auth_header,
-            phone_number=request.phone_number,
-            new_contact_name=request.new_contact_name,
-            new_contact_type=request.new_contact_type,
-            additional_submission=request.additional_submission,
-            proxy_config=None,
+        result = await call_with_auth(
+            context,
+            connector,
+            auth,
+            lambda a: creator(
+                user=a.user,
+                auth_header=a.auth_header,
+                phone_number=request.phone_number,
+                new_contact_name=request.new_contact_name,
+                new_contact_type=request.new_contact_type,
+                additional_submission=request.additional_submission,
+                proxy_config=None,
+            ),
         )
+    except SessionRevoked:
+        return REVOKED
     except Exception as error:
         return Outcome(
             body={

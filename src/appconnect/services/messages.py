@@ -111,3 +111,18 @@ USER_NOT_FOUND = warning("User not found")
 CONTACT_NOT_FOUND = warning("Contact not found")
 NO_MESSAGE_TO_LOG = warning("No message to log.", ttl=3000)
 MESSAGE_LOG_PENDING = warning("The message log is still being created. Please try again.", ttl=3000)
+
+
+def missing_auth_fields(consts: list[str]) -> ReturnMessageWire:
+    """API-key login: required login fields that neither the user nor an admin supplied (§3.5)."""
+    return {
+        "messageType": "warning",
+        "message": "Missing required authentication fields.",
+        "ttl": 3000,
+        "missingRequiredFieldConsts": consts,
+    }
+
+
+def oauth_setup_failed(message: str) -> ReturnMessageWire:
+    """OAuth login: the connector could not build an OAuth client (`fail_message`)."""
+    return {"messageType": "danger", "message": message}

@@ -11,9 +11,11 @@ from appconnect.store.account_data import AccountDataRepository
 from appconnect.store.admin_configs import AdminConfigRepository
 from appconnect.store.call_logs import CallLogRepository, ExtensionIdentity, Reservation
 from appconnect.store.db import Database, DatabaseUrlError, async_url, backend_name
+from appconnect.store.managed_auth import ManagedAuthRepository
 from appconnect.store.message_logs import MessageLogRepository
 from appconnect.store.migrate import current_revision, head_revision, upgrade
 from appconnect.store.note_cache import NoteCacheRepository
+from appconnect.store.refresh_locks import RefreshLockRepository
 from appconnect.store.users import UserRepository
 
 
@@ -28,6 +30,8 @@ class Store:
         self.account_data = AccountDataRepository(database)
         self.admin_configs = AdminConfigRepository(database)
         self.note_cache = NoteCacheRepository(database)
+        self.refresh_locks = RefreshLockRepository(database)
+        self.managed_auth = ManagedAuthRepository(self.account_data, box)
 
     @classmethod
     def open(cls, database_url: str, server_secret: str) -> Store:

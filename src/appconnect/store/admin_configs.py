@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from appconnect.store.db import Database
@@ -19,6 +20,21 @@ class AdminConfigRepository:
             row = await session.get(AdminConfigRow, hashed_account_id)
             return None if row is None or row.user_settings is None else dict(row.user_settings)
 
+    async def get_public(self, hashed_account_id: str) -> dict[str, Any] | None:
+        """The row as `GET /admin/settings` shows it: never the RingCentral admin tokens (quirk P-11)."""
+        async with self._db.sessions() as session:
+            row = await session.get(AdminConfigRow, hashed_account_id)
+            if row is None:
+                return None
+            return {
+                "id": row.id,
+                "userSettings": row.user_settings,
+                "customAdapter": row.custom_adapter,
+                "userMappings": row.user_mappings,
+                "createdAt": _iso(row.created_at),
+                "updatedAt": _iso(row.updated_at),
+            }
+
     async def upsert(self, hashed_account_id: str, **fields: Any) -> None:
         """Replace the given fields whole; only the writable ones are accepted (never tokens)."""
         unknown = set(fields) - set(WRITABLE_FIELDS)
@@ -29,3 +45,10 @@ class AdminConfigRepository:
             for name, value in fields.items():
                 setattr(row, name, value)
             session.add(row)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

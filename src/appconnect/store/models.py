@@ -81,16 +81,39 @@ class CallLogRow(Timestamped, Base):
 
 
 class MessageLogRow(Timestamped, Base):
-    """One logged RingCentral message (or, for shared SMS, one conversation log)."""
+    """One logged RingCentral message (or, for shared SMS, one conversation log) on one platform.
+
+    The key `(id, platform)` is also the reservation of that message: a request inserts the row as
+    `pending` before calling the CRM, so the same message is never written twice, and deletes it
+    again when the CRM call fails.
+    """
 
     __tablename__ = "message_logs"
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    platform: Mapped[str | None] = mapped_column(String(255))
+    platform: Mapped[str] = mapped_column(String(255), primary_key=True, default="", server_default="")
     conversation_id: Mapped[str | None] = mapped_column(String(255))
     conversation_log_id: Mapped[str | None] = mapped_column(String(255), index=True)
     third_party_log_id: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="created", server_default="created")
+
+
+class MessageConversationLogRow(Timestamped, Base):
+    """The one CRM log of a conversation on one day (`conversationLogId`), per platform.
+
+    Reserved as `pending` by the request that creates it, so two messages of one conversation-day
+    arriving at once (in any process) make a single CRM log; the other request waits and updates.
+    """
+
+    __tablename__ = "message_conversation_logs"
+
+    conversation_log_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(255), primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(255))
+    third_party_log_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="created", server_default="created")
 
 
 class AdminConfigRow(Timestamped, Base):
@@ -154,3 +177,18 @@ class NoteCacheRow(Base):
     session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     note: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TokenRefreshLockRow(Base):
+    """A lease on refreshing one user's OAuth token, so that one process does it (any backend).
+
+    `owner` holds the lease until `expires_at`; when it finishes it writes `outcome` (`refreshed`,
+    `revoked`, `failed`) so that requests which waited for it can adopt the result.
+    """
+
+    __tablename__ = "token_refresh_locks"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(16))
