@@ -439,3 +439,41 @@ async def test_a_failed_revocation_at_uninstall_is_a_500_without_details(session
     )
     assert answer.status_code == 500 and answer.json() == {"error": "Internal server error"}
     assert await session.stored_user() is not None
+
+
+async def test_a_marketplace_install_with_the_temporary_hostname_stores_the_company_host(
+    live_server: Any, settings: Settings, pipedrive_env: FakePipedrive
+) -> None:
+    """Pipedrive's Marketplace install sends `hostname=temp`; the company host comes from Pipedrive."""
+    server = live_server(ssl_cert_file=pipedrive_env.ca_pem_path)
+    code = pipedrive_env.state.authorize(PIPEDRIVE_USER_ID)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        answer = await client.get(
+            "/oauth-callback",
+            params={
+                "callbackUri": f"{FAKE_REDIRECT_URI}?code={code}&state=platform%3Dpipedrive",
+                "hostname": "temp",
+            },
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["jwtToken"]
+    store = Store.open(settings.database_url, str(settings.app_server_secret_key))
+    try:
+        user = await store.users.get(USER_ID)
+    finally:
+        await store.close()
+    assert user is not None and user.hostname == "acmefakes.pipedrive.com"
+
+
+async def test_a_401_while_logging_a_message_refreshes_once_and_logs_it_once(session: Session) -> None:
+    """The token dies at Pipedrive before its stored expiry: the CRM's 401 triggers one refresh."""
+    session.pipedrive.state.expire_access_tokens()
+    body = await _log_messages(
+        session, "2026-11-25", [_message(501, "Are you there?", "2026-11-25T10:00:00Z")]
+    )
+    assert body["logIds"] == ["501"]
+    assert len(session.pipedrive.requests_to("POST", "/oauth/token")) == 1
+    activities = [
+        a for a in session.pipedrive.state.activities.values() if "Are you there?" in (a.get("note") or "")
+    ]
+    assert len(activities) == 1

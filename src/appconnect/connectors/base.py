@@ -34,6 +34,7 @@ import base64
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from appconnect.connectors.types import (
@@ -320,13 +321,18 @@ class BaseConnector:
     auth_type: ClassVar[AuthType] = AuthType.API_KEY
     log_format: ClassVar[str] = LogFormat.PLAIN
     manifest: Mapping[str, Any] | None = None
-    allowed_hosts: ClassVar[tuple[str, ...]] = ()
+    #: Host patterns (`api.mycrm.example`, `*.mycrm.example`) the connector may call; a hostname a
+    #: user types at login must match one. Empty: any public host.
+    allowed_hosts: tuple[str, ...] = ()
+    #: Hostnames a login may carry that are not addresses but markers the connector resolves itself
+    #: (Pipedrive's `temp` from a Marketplace install); the host `get_user_info` returns is checked instead.
+    login_hostname_placeholders: tuple[str, ...] = ()
     """Host patterns (`api.example.com`, `*.example.com`) a user-supplied CRM hostname must match at
     login. Empty: any public host is accepted (private and loopback ones only in development)."""
     refresh_on_unauthorized: ClassVar[bool] = True
     """OAuth only: a CRM answer 401 refreshes the access token and retries the call once. Turn off
     for a CRM whose 401 does not mean "token expired"."""
-    account_data: ClassVar[Mapping[str, AccountDataSource]] = {}
+    account_data: Mapping[str, AccountDataSource] = MappingProxyType({})
     #: Optional connector-specific HTTP routes (a FastAPI `APIRouter`), mounted on the app.
     router: Any = None
 

@@ -102,7 +102,10 @@ async def unsafe_host_reason(
 async def _first_unsafe_host(
     context: ServerContext, connector: Any, platform: str, addresses: Mapping[str, str | None]
 ) -> str | None:
+    placeholders = set(getattr(connector, "login_hostname_placeholders", ()) or ())
     for what, value in addresses.items():
+        if what == "hostname" and value in placeholders:
+            continue  # not an address: the connector resolves it, and that result is checked
         reason = await unsafe_host_reason(context, connector, platform, what, value)
         if reason is not None:
             log.warning("login refused: unsafe CRM address", platform=platform, field=what)
@@ -279,6 +282,12 @@ async def oauth_callback(
         if not result.successful or result.platform_user_info is None:
             return Reply({"returnMessage": message_to_wire(result.return_message)})
         platform_user = result.platform_user_info
+        if platform_user.overriding_hostname:
+            refused = await _first_unsafe_host(
+                context, connector, platform, {"CRM hostname": platform_user.overriding_hostname}
+            )
+            if refused is not None:
+                return Reply({"returnMessage": warning(refused)})
         user = await _save(
             context,
             platform_user,

@@ -19,7 +19,7 @@ nothing. Lookups are scoped to the caller's platform (and, for `/messageLog/matc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from appconnect.connectors.types import ContactInfo, message_to_wire
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
 from appconnect.crm_http import CrmUncertain
 from appconnect.domain import MessageLogLink, User
-from appconnect.services.auth import Authenticated, authenticate
+from appconnect.services.auth import Authenticated, SessionRevoked, authenticate, call_with_auth
 from appconnect.services.call_logs import (
     COMPOSED_FORMATS,
     PENDING_POLL_SECONDS,
@@ -87,9 +87,13 @@ async def _usable_user(context: ServerContext, user_id: str | None, platform: st
     return user if user is not None and user.is_usable else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Request:
-    """Everything one POST /messageLog works with once the caller is authenticated."""
+    """Everything one POST /messageLog works with once the caller is authenticated.
+
+    Not frozen: when the CRM answers 401 and the token is refreshed, later calls of the same
+    request use the new credentials.
+    """
 
     context: ServerContext
     connector: LogsMessages
@@ -120,6 +124,19 @@ class _Request:
             user_id=self.auth.user.id,
             state=PENDING,
         )
+
+    async def crm(self, method: str, *, shared_sms: bool = False, **arguments: Any) -> Any:
+        """Call a connector method; on a CRM 401 refresh the token once and retry (`call_with_auth`)."""
+
+        def invoke(auth: Authenticated) -> Awaitable[Any]:
+            self.auth = auth
+            common = self.common()
+            if shared_sms:  # shared SMS has no single message, owner or assignee (spec §5.5)
+                common = {k: v for k, v in common.items() if k not in ("assignee_name", "owner_name")}
+            result: Awaitable[Any] = getattr(self.connector, method)(**common, **arguments)
+            return result
+
+        return await call_with_auth(self.context, self.connector, self.auth, invoke)
 
     def common(self) -> dict[str, Any]:
         """Keyword arguments every connector call receives."""
@@ -295,8 +312,8 @@ async def _log_conversation_day(work: _Request) -> Outcome:
             return _fail(MESSAGE_LOG_PENDING)
         if reservation.is_ours:
             try:
-                created = await work.connector.create_message_log(
-                    **work.common(),
+                created = await work.crm(
+                    "create_message_log",
                     message=message,
                     correspondents=correspondents,
                     hashed_account_id=work.hashed_account_id,
@@ -305,8 +322,7 @@ async def _log_conversation_day(work: _Request) -> Outcome:
             except Exception as error:
                 await repository.release_conversation_log(reservation.link)
                 await repository.release_messages(unfinished, platform=work.platform)
-                _log_crm_failure(work.platform, work.conversation_log_id, error)
-                return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+                return _crm_failed(work.platform, work.conversation_log_id, error)
             if created is not None:
                 return_message = message_to_wire(created.return_message)
             if created is None or not created.log_id:
@@ -319,13 +335,12 @@ async def _log_conversation_day(work: _Request) -> Outcome:
         else:
             existing = reservation.link
             try:
-                updated = await work.connector.update_message_log(
-                    **work.common(), existing_message_log=existing, message=message, **media
+                updated = await work.crm(
+                    "update_message_log", existing_message_log=existing, message=message, **media
                 )
             except Exception as error:
                 await repository.release_messages(unfinished, platform=work.platform)
-                _log_crm_failure(work.platform, work.conversation_log_id, error)
-                return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+                return _crm_failed(work.platform, work.conversation_log_id, error)
             if updated is not None:
                 return_message = message_to_wire(updated.return_message)
             crm_log_id = str(existing.third_party_log_id)
@@ -361,8 +376,8 @@ async def _log_selected(work: _Request) -> Outcome:
     )
     correspondents = await _group_correspondents(work) if work.is_group else []
     try:
-        created = await work.connector.create_message_log(
-            **work.common(),
+        created = await work.crm(
+            "create_message_log",
             shared_sms_log_content=content.to_wire(),
             messages=todo,
             correspondents=correspondents,
@@ -370,8 +385,7 @@ async def _log_selected(work: _Request) -> Outcome:
         )
     except Exception as error:
         await work.repository.release_messages(keys, platform=work.platform)
-        _log_crm_failure(work.platform, work.conversation_log_id, error)
-        return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+        return _crm_failed(work.platform, work.conversation_log_id, error)
     return_message = message_to_wire(created.return_message) if created is not None else None
     if created is None or not created.log_id:
         await work.repository.release_messages(keys, platform=work.platform)
@@ -392,30 +406,31 @@ async def _log_shared_sms(work: _Request) -> Outcome:
         contact_name=work.contact.name,
         timezone_offset=work.auth.user.timezone_offset,
     ).to_wire()
-    common = {
-        key: value for key, value in work.common().items() if key not in ("assignee_name", "owner_name")
-    }
     reservation = await _settled_conversation_log(work, conversation_log_id)
     if reservation is None:
         return _fail(MESSAGE_LOG_PENDING)
     if not reservation.is_ours:
         try:
-            updated = await work.connector.update_message_log(
-                **common, existing_message_log=reservation.link, shared_sms_log_content=content
+            updated = await work.crm(
+                "update_message_log",
+                shared_sms=True,
+                existing_message_log=reservation.link,
+                shared_sms_log_content=content,
             )
         except Exception as error:
-            _log_crm_failure(work.platform, conversation_log_id, error)
-            return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+            return _crm_failed(work.platform, conversation_log_id, error)
         return_message = message_to_wire(updated.return_message) if updated is not None else None
         return _answer([], return_message, {conversation_log_id: str(reservation.link.third_party_log_id)})
     try:
-        created = await work.connector.create_message_log(
-            **common, shared_sms_log_content=content, hashed_account_id=work.hashed_account_id
+        created = await work.crm(
+            "create_message_log",
+            shared_sms=True,
+            shared_sms_log_content=content,
+            hashed_account_id=work.hashed_account_id,
         )
     except Exception as error:
         await work.repository.release_conversation_log(reservation.link)
-        _log_crm_failure(work.platform, conversation_log_id, error)
-        return _fail(crm_failure_message(error, operation=OPERATION, platform=work.platform))
+        return _crm_failed(work.platform, conversation_log_id, error)
     return_message = message_to_wire(created.return_message) if created is not None else None
     if created is None or not created.log_id:
         await work.repository.release_conversation_log(reservation.link)
@@ -454,6 +469,14 @@ async def _group_correspondents(work: _Request) -> list[Any]:
         if isinstance(first, Mapping) and first.get("name") != work.contact.name:
             found.append(cached)
     return found
+
+
+def _crm_failed(platform: str, conversation_log_id: str, error: BaseException) -> Outcome:
+    """The answer to a failed connector call (its reservations are already released)."""
+    if isinstance(error, SessionRevoked):
+        return REVOKED
+    _log_crm_failure(platform, conversation_log_id, error)
+    return _fail(crm_failure_message(error, operation=OPERATION, platform=platform))
 
 
 def _log_crm_failure(platform: str, conversation_log_id: str, error: BaseException) -> None:

@@ -169,14 +169,15 @@ class PipedriveConnector(BaseConnector):
     name: ClassVar[str] = "pipedrive"
     auth_type: ClassVar[AuthType] = AuthType.OAUTH
     log_format: ClassVar[str] = LogFormat.HTML
+    login_hostname_placeholders = (TEMPORARY_HOSTNAME,)
 
     def __init__(self, context: ConnectorContext | None = None) -> None:
         super().__init__(context)
         self.settings = PipedriveSettings.from_context(context)
         # Both are class-level defaults on BaseConnector; Pipedrive's depend on this instance's
         # settings (the configured hosts) and HTTP client (the activity-type fetch).
-        self.allowed_hosts = self.settings.allowed_hosts  # type: ignore[misc]
-        self.account_data = {  # type: ignore[misc]
+        self.allowed_hosts = self.settings.allowed_hosts
+        self.account_data = {
             ACTIVITY_TYPES: AccountDataSource(fetch=self.fetch_activity_types)
         }
         self.manifest = load_manifest(self.settings)
