@@ -25,6 +25,7 @@ from appconnect.crm_http import (
     HostPolicy,
     action_for,
 )
+from appconnect.crm_http.classify import classify_response
 
 POLICY = HostPolicy(allowed_hosts=("api.crm.example", "*.pipedrive.com"), platform="testcrm")
 URL = "https://api.crm.example/v1/contacts"
@@ -276,3 +277,20 @@ async def test_per_request_timeout_is_passed_to_httpx() -> None:
 async def test_version_is_required() -> None:
     with pytest.raises(ValueError):
         CrmHttp(version="")
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        ("POST", "CrmUncertain"),
+        ("PATCH", "CrmUncertain"),
+        ("GET", "CrmUnavailable"),
+        ("PUT", "CrmUnavailable"),
+    ],
+)
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_giving_up_on_a_write_is_uncertain(method: str, expected: str, status: int) -> None:
+    """A 502/504 after a POST or PATCH may hide a write the CRM applied: never re-send it blindly."""
+    request = httpx.Request(method, "https://api.example.com/activities")
+    error = classify_response(httpx.Response(status, request=request), platform="x")
+    assert type(error).__name__ == expected

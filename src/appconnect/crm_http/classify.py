@@ -55,6 +55,10 @@ def _body_text(response: httpx.Response) -> str | None:
         return None
 
 
+_GATEWAY_GAVE_UP = frozenset({502, 504})
+_NOT_IDEMPOTENT = frozenset({"POST", "PATCH"})
+
+
 def classify_response(
     response: httpx.Response, *, platform: str | None = None, now: datetime | None = None
 ) -> CrmError | None:
@@ -99,6 +103,9 @@ def classify_response(
         error_class = _BY_STATUS[status]
     elif status < 500:
         error_class = CrmBadRequest
+    elif status in _GATEWAY_GAVE_UP and request.method in _NOT_IDEMPOTENT:
+        # A proxy gave up waiting: the CRM behind it may well have applied the write.
+        error_class = CrmUncertain
     else:
         error_class = CrmUnavailable
     return error_class(message, **common)
