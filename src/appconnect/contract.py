@@ -57,6 +57,18 @@ class AiArtefacts(WireModel):
     voicemail_message_id: IdLike | None = Field(default=None, alias="voicemailMessageId")
     additional_submission: dict[str, Any] | None = Field(default=None, alias="additionalSubmission")
 
+    def ai_artefacts(self) -> dict[str, Any]:
+        """The AI note, transcript and RingSense values, as the composer's and connectors' keywords."""
+        return {
+            "ai_note": self.ai_note,
+            "transcript": self.transcript,
+            "ring_sense_transcript": self.ring_sense_transcript,
+            "ring_sense_summary": self.ring_sense_summary,
+            "ring_sense_ai_score": self.ring_sense_ai_score,
+            "ring_sense_bulleted_summary": self.ring_sense_bulleted_summary,
+            "ring_sense_link": self.ring_sense_link,
+        }
+
 
 class CreateCallLogRequest(AiArtefacts):
     log_info: CallRecord = Field(alias="logInfo")

@@ -11,7 +11,6 @@ Guarantees beyond the reference (spec logging §6 P-1, P-4):
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -19,24 +18,18 @@ import structlog
 from appconnect.compose import UNSET, compose_call_log
 from appconnect.connectors.types import ContactInfo, GetCallLogResult, message_to_wire
 from appconnect.contract import CreateCallLogRequest, DispositionRequest, UpdateCallLogRequest
-from appconnect.crm_http import CrmUncertain
 from appconnect.domain import CallLogLink, User
-from appconnect.services.auth import (
-    SessionRevoked,
-    authenticate,
-    call_with_auth,
-    maybe_await,
-    proxy_config_of,
-)
+from appconnect.services.auth import proxy_config_of
 from appconnect.services.context import ServerContext
 from appconnect.services.identity import extension_identity, hashed_account_id, identity_for_create
-from appconnect.services.messages import (
-    DATABASE_FAILED,
-    SESSION_EXPIRED,
-    USER_NOT_FOUND,
-    crm_failure_message,
-    warning,
+from appconnect.services.messages import DATABASE_FAILED, USER_NOT_FOUND, crm_failure_message, warning
+from appconnect.services.outcomes import (
+    Answered,
+    Outcome,
+    authenticated,
+    call_connector,
 )
+from appconnect.services.outcomes import fail as _fail
 from appconnect.store import ExtensionIdentity
 
 log = structlog.get_logger(__name__)
@@ -44,24 +37,6 @@ log = structlog.get_logger(__name__)
 COMPOSED_FORMATS = ("text/plain", "text/html", "text/markdown")
 MAX_SESSION_IDS = 5
 PENDING_POLL_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A workflow's answer: the JSON body, and whether the CRM session was revoked (401)."""
-
-    body: dict[str, Any] = field(default_factory=dict)
-    revoked: bool = False
-
-
-REVOKED = Outcome(body={"successful": False, "returnMessage": SESSION_EXPIRED}, revoked=True)
-
-
-def _fail(message: dict[str, Any] | None) -> Outcome:
-    body: dict[str, Any] = {"successful": False}
-    if message is not None:
-        body["returnMessage"] = message
-    return Outcome(body=body)
 
 
 def log_format_of(connector: Any, user: User) -> str:
@@ -113,11 +88,9 @@ async def create_call_log(
     if context.settings.use_cache and is_from_sscl:
         note = await context.store.note_cache.get(session_id) or note
     try:
-        auth = await authenticate(context, connector, user)
-    except Exception as error:
-        return _fail(crm_failure_message(error, operation="createCallLog", platform=platform))
-    if auth.revoked:
-        return REVOKED
+        auth = await authenticated(context, connector, user, operation="createCallLog", platform=platform)
+    except Answered as answered:
+        return answered.outcome
     contact_number = _contact_number(log_info)
     if _is_missing_contact(request.contact_id):
         return _fail(warning(f"Contact not found for number {contact_number}"))
@@ -152,13 +125,7 @@ async def create_call_log(
             result=log_info.get("result"),
             recording_link=recording.get("link"),
             voicemail_link=voicemail_link,
-            ai_note=request.ai_note,
-            transcript=request.transcript,
-            ring_sense_transcript=request.ring_sense_transcript,
-            ring_sense_summary=request.ring_sense_summary,
-            ring_sense_ai_score=request.ring_sense_ai_score,
-            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
-            ring_sense_link=request.ring_sense_link,
+            **request.ai_artefacts(),
         )
     reservation = await context.store.call_logs.reserve(
         record_id=str(log_info.get("telephonySessionId") or log_info.get("id") or session_id),
@@ -171,45 +138,33 @@ async def create_call_log(
     if not reservation.is_ours:
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     try:
-        result = await call_with_auth(
+        result = await call_connector(
             context,
             connector,
             auth,
-            lambda a: connector.create_call_log(
-                user=a.user,
-                contact_info=contact,
-                auth_header=a.auth_header,
-                call_log=log_info,
-                note=note,
-                additional_submission=request.additional_submission,
-                ai_note=request.ai_note,
-                transcript=request.transcript,
-                voicemail_link=voicemail_link,
-                voicemail_message_id=(
-                    request.voicemail_message_id
-                    if request.voicemail_message_id is not None
-                    else voicemail.get("messageId")
-                ),
-                ring_sense_transcript=request.ring_sense_transcript,
-                ring_sense_summary=request.ring_sense_summary,
-                ring_sense_ai_score=request.ring_sense_ai_score,
-                ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
-                ring_sense_link=request.ring_sense_link,
-                composed_log_details=composed,
-                hashed_account_id=hashed_account_id(
-                    rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
-                ),
-                is_from_sscl=is_from_sscl,
-                proxy_config=None,
+            "create_call_log",
+            operation="createCallLog",
+            log_fields={"session_id": session_id},
+            contact_info=contact,
+            call_log=log_info,
+            note=note,
+            additional_submission=request.additional_submission,
+            voicemail_link=voicemail_link,
+            voicemail_message_id=(
+                request.voicemail_message_id
+                if request.voicemail_message_id is not None
+                else voicemail.get("messageId")
             ),
+            **request.ai_artefacts(),
+            composed_log_details=composed,
+            hashed_account_id=hashed_account_id(
+                rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
+            ),
+            is_from_sscl=is_from_sscl,
         )
-    except SessionRevoked:
+    except Answered as answered:
         await context.store.call_logs.release(reservation.link)
-        return REVOKED
-    except Exception as error:
-        await context.store.call_logs.release(reservation.link)
-        _log_crm_failure("createCallLog", platform, session_id, error)
-        return _fail(crm_failure_message(error, operation="createCallLog", platform=platform))
+        return answered.outcome
     if result is None or not result.log_id:
         await context.store.call_logs.release(reservation.link)
         return _fail(message_to_wire(result.return_message) if result is not None else None)
@@ -232,25 +187,6 @@ async def create_call_log(
             "returnMessage": message_to_wire(result.return_message),
         }
     )
-
-
-def _log_crm_failure(operation: str, platform: str, session_id: str, error: BaseException) -> None:
-    if isinstance(error, CrmUncertain):
-        log.warning(
-            "CRM outcome uncertain; not retried",
-            operation=operation,
-            platform=platform,
-            session_id=session_id,
-        )
-    else:
-        log.warning(
-            "CRM operation failed",
-            operation=operation,
-            platform=platform,
-            session_id=session_id,
-            error_type=type(error).__name__,
-            status=getattr(error, "status", None),
-        )
 
 
 async def _settled_link(
@@ -292,11 +228,9 @@ async def update_call_log(
     if user is None:
         return _fail(USER_NOT_FOUND)
     try:
-        auth = await authenticate(context, connector, user)
-    except Exception as error:
-        return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
-    if auth.revoked:
-        return REVOKED
+        auth = await authenticated(context, connector, user, operation="updateCallLog", platform=platform)
+    except Answered as answered:
+        return answered.outcome
     log_format = log_format_of(connector, user)
     composed = ""
     existing_details: Any = None
@@ -304,25 +238,20 @@ async def update_call_log(
         existing_body = ""
         if hasattr(connector, "get_call_log"):
             try:
-                current = await call_with_auth(
+                current = await call_connector(
                     context,
                     connector,
                     auth,
-                    lambda a: connector.get_call_log(
-                        user=a.user,
-                        auth_header=a.auth_header,
-                        telephony_session_id=link.id,
-                        call_log_id=link.third_party_log_id,
-                        contact_id=link.contact_id,
-                        proxy_config=None,
-                    ),
+                    "get_call_log",
+                    operation="updateCallLog",
+                    log_fields={"session_id": request.session_id, "step": "read before update"},
+                    telephony_session_id=link.id,
+                    call_log_id=link.third_party_log_id,
+                    contact_id=link.contact_id,
                 )
-            except SessionRevoked:
-                return REVOKED
-            except Exception as error:
+            except Answered as answered:
                 # Composing from an empty read would blank the CRM note: refuse to write instead.
-                _log_crm_failure("getCallLog", platform, request.session_id, error)
-                return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
+                return answered.outcome
             info = current.call_log_info if current is not None else None
             if info is not None:
                 existing_body = info.full_body or info.note or ""
@@ -350,55 +279,38 @@ async def update_call_log(
             result=request.result,
             recording_link=request.recording_link,
             voicemail_link=request.voicemail_link,
-            ai_note=request.ai_note,
-            transcript=request.transcript,
-            ring_sense_transcript=request.ring_sense_transcript,
-            ring_sense_summary=request.ring_sense_summary,
-            ring_sense_ai_score=request.ring_sense_ai_score,
-            ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
-            ring_sense_link=request.ring_sense_link,
+            **request.ai_artefacts(),
         )
     try:
-        result = await call_with_auth(
+        result = await call_connector(
             context,
             connector,
             auth,
-            lambda a: connector.update_call_log(
-                user=a.user,
-                existing_call_log=link,
-                auth_header=a.auth_header,
-                recording_link=request.recording_link,
-                recording_download_link=request.recording_download_link,
-                voicemail_link=request.voicemail_link,
-                voicemail_message_id=request.voicemail_message_id,
-                subject=request.subject,
-                note=request.note,
-                start_time=request.start_time,
-                duration=request.duration,
-                result=request.result,
-                legs=request.legs or [],
-                ai_note=request.ai_note,
-                transcript=request.transcript,
-                ring_sense_transcript=request.ring_sense_transcript,
-                ring_sense_summary=request.ring_sense_summary,
-                ring_sense_ai_score=request.ring_sense_ai_score,
-                ring_sense_bulleted_summary=request.ring_sense_bulleted_summary,
-                ring_sense_link=request.ring_sense_link,
-                additional_submission=request.additional_submission,
-                composed_log_details=composed,
-                existing_call_log_details=existing_details,
-                hashed_account_id=hashed_account_id(
-                    rc_account_id_header, request.account_id, context.secrets.hash_key
-                ),
-                is_from_sscl=is_from_sscl,
-                proxy_config=None,
+            "update_call_log",
+            operation="updateCallLog",
+            log_fields={"session_id": request.session_id},
+            existing_call_log=link,
+            recording_link=request.recording_link,
+            recording_download_link=request.recording_download_link,
+            voicemail_link=request.voicemail_link,
+            voicemail_message_id=request.voicemail_message_id,
+            subject=request.subject,
+            note=request.note,
+            start_time=request.start_time,
+            duration=request.duration,
+            result=request.result,
+            legs=request.legs or [],
+            **request.ai_artefacts(),
+            additional_submission=request.additional_submission,
+            composed_log_details=composed,
+            existing_call_log_details=existing_details,
+            hashed_account_id=hashed_account_id(
+                rc_account_id_header, request.account_id, context.secrets.hash_key
             ),
+            is_from_sscl=is_from_sscl,
         )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as error:
-        _log_crm_failure("updateCallLog", platform, request.session_id, error)
-        return _fail(crm_failure_message(error, operation="updateCallLog", platform=platform))
+    except Answered as answered:
+        return answered.outcome
     body: dict[str, Any] = {"successful": True, "logId": link.third_party_log_id}
     if result is not None:
         body["updatedNote"] = result.updated_note
@@ -441,27 +353,21 @@ async def get_call_logs(
         ]
         return Outcome(body={"successful": True, "logs": logs, "returnMessage": None})
     try:
-        auth = await authenticate(context, connector, user)
-    except Exception as error:
-        return _fail(crm_failure_message(error, operation="getCallLog", platform=platform))
-    if auth.revoked:
-        return REVOKED
-    if not hasattr(connector, "get_call_log"):
-        return _fail(crm_failure_message(NotImplementedError(), operation="getCallLog", platform=platform))
+        auth = await authenticated(context, connector, user, operation="getCallLog", platform=platform)
+    except Answered as answered:
+        return answered.outcome
 
     async def read(link: CallLogLink) -> GetCallLogResult:
-        result: GetCallLogResult = await call_with_auth(
+        result: GetCallLogResult = await call_connector(
             context,
             connector,
             auth,
-            lambda a: connector.get_call_log(
-                user=a.user,
-                auth_header=a.auth_header,
-                telephony_session_id=link.id,
-                call_log_id=link.third_party_log_id,
-                contact_id=link.contact_id,
-                proxy_config=None,
-            ),
+            "get_call_log",
+            operation="getCallLog",
+            log_fields={"session_id": link.session_id},
+            telephony_session_id=link.id,
+            call_log_id=link.third_party_log_id,
+            contact_id=link.contact_id,
         )
         return result
 
@@ -470,11 +376,8 @@ async def get_call_logs(
         results = dict(
             zip(to_read, await asyncio.gather(*(read(link) for link in to_read.values())), strict=True)
         )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as error:
-        _log_crm_failure("getCallLog", platform, ",".join(requested), error)
-        return _fail(crm_failure_message(error, operation="getCallLog", platform=platform))
+    except Answered as answered:
+        return answered.outcome
     entries: list[dict[str, Any]] = []
     return_message: Any = None
     for sid in requested:
@@ -522,31 +425,21 @@ async def upsert_call_disposition(
     if user is None:
         return _fail(warning("Cannot find user", ttl=3000))
     try:
-        auth = await authenticate(context, connector, user)
-        if auth.revoked:
-            return REVOKED
-        upsert = getattr(connector, "upsert_call_disposition", None)
-        if upsert is None:
-            raise NotImplementedError("upsertCallDisposition")
-        result = await call_with_auth(
+        auth = await authenticated(
+            context, connector, user, operation="upsertCallDisposition", platform=platform
+        )
+        result = await call_connector(
             context,
             connector,
             auth,
-            lambda a: maybe_await(
-                upsert(
-                    user=a.user,
-                    existing_call_log=link,
-                    auth_header=a.auth_header,
-                    dispositions=request.dispositions,
-                    proxy_config=None,
-                )
-            ),
+            "upsert_call_disposition",
+            operation="upsertCallDisposition",
+            log_fields={"session_id": request.session_id},
+            existing_call_log=link,
+            dispositions=request.dispositions,
         )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as error:
-        _log_crm_failure("upsertCallDisposition", platform, request.session_id, error)
-        return _fail(crm_failure_message(error, operation="upsertCallDisposition", platform=platform))
+    except Answered as answered:
+        return answered.outcome
     body: dict[str, Any] = {"successful": bool(result is not None and result.log_id)}
     if result is not None and result.return_message is not None:
         body["returnMessage"] = message_to_wire(result.return_message)

@@ -8,10 +8,9 @@ import structlog
 
 from appconnect.connectors.types import Contact, FindContactResult, message_to_wire
 from appconnect.contract import CreateContactRequest
-from appconnect.services.auth import SessionRevoked, authenticate, call_with_auth
-from appconnect.services.call_logs import REVOKED, Outcome
 from appconnect.services.context import ServerContext
-from appconnect.services.messages import CONTACT_NOT_FOUND, crm_failure_message, warning
+from appconnect.services.messages import CONTACT_NOT_FOUND, warning
+from appconnect.services.outcomes import Answered, Outcome, authenticated, call_connector
 
 log = structlog.get_logger(__name__)
 
@@ -57,36 +56,20 @@ async def find_contact(
         if cached is not None:
             return Outcome(body={"successful": True, "returnMessage": None, "contact": cached})
     try:
-        auth = await authenticate(context, connector, user)
-        if auth.revoked:
-            return REVOKED
-        finder = getattr(connector, "find_contact", None)
-        if finder is None:
-            raise NotImplementedError("findContact")
-        result: FindContactResult = await call_with_auth(
+        auth = await authenticated(context, connector, user, operation="findContact", platform=platform)
+        result: FindContactResult = await call_connector(
             context,
             connector,
             auth,
-            lambda a: finder(
-                user=a.user,
-                auth_header=a.auth_header,
-                phone_number=phone_number,
-                overriding_format=overriding_format,
-                is_extension=is_extension,
-                is_force_refresh_account_data=force_refresh,
-                proxy_config=None,
-            ),
+            "find_contact",
+            operation="findContact",
+            phone_number=phone_number,
+            overriding_format=overriding_format,
+            is_extension=is_extension,
+            is_force_refresh_account_data=force_refresh,
         )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as error:
-        log.warning("findContact failed", platform=platform, error_type=type(error).__name__)
-        return Outcome(
-            body={
-                "successful": False,
-                "returnMessage": crm_failure_message(error, operation="findContact", platform=platform),
-            }
-        )
+    except Answered as answered:
+        return answered.outcome
     contacts = _contacts_wire(result)
     message = message_to_wire(result.return_message)
     if result.has_real_match:
@@ -120,29 +103,14 @@ async def find_contact_with_name(
             body={"successful": False, "returnMessage": warning(f"No contact found with name {name}")}
         )
     try:
-        auth = await authenticate(context, connector, user)
-        if auth.revoked:
-            return REVOKED
-        search = getattr(connector, "find_contact_with_name", None)
-        if search is None:
-            raise NotImplementedError("findContactWithName")
-        result: FindContactResult = await call_with_auth(
-            context,
-            connector,
-            auth,
-            lambda a: search(user=a.user, auth_header=a.auth_header, name=name, proxy_config=None),
+        auth = await authenticated(
+            context, connector, user, operation="findContactWithName", platform=platform
         )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as error:
-        return Outcome(
-            body={
-                "successful": False,
-                "returnMessage": crm_failure_message(
-                    error, operation="findContactWithName", platform=platform
-                ),
-            }
+        result: FindContactResult = await call_connector(
+            context, connector, auth, "find_contact_with_name", operation="findContactWithName", name=name
         )
+    except Answered as answered:
+        return answered.outcome
     contacts = _contacts_wire(result)
     message = message_to_wire(result.return_message)
     if not result.has_real_match and message is None:
@@ -160,35 +128,20 @@ async def create_contact(
     if user is None or not user.is_usable:
         return Outcome(body={"successful": False})
     try:
-        auth = await authenticate(context, connector, user)
-        if auth.revoked:
-            return REVOKED
-        creator = getattr(connector, "create_contact", None)
-        if creator is None:
-            raise NotImplementedError("createContact")
-        result = await call_with_auth(
+        auth = await authenticated(context, connector, user, operation="createContact", platform=platform)
+        result = await call_connector(
             context,
             connector,
             auth,
-            lambda a: creator(
-                user=a.user,
-                auth_header=a.auth_header,
-                phone_number=request.phone_number,
-                new_contact_name=request.new_contact_name,
-                new_contact_type=request.new_contact_type,
-                additional_submission=request.additional_submission,
-                proxy_config=None,
-            ),
+            "create_contact",
+            operation="createContact",
+            phone_number=request.phone_number,
+            new_contact_name=request.new_contact_name,
+            new_contact_type=request.new_contact_type,
+            additional_submission=request.additional_submission,
         )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as error:
-        return Outcome(
-            body={
-                "successful": False,
-                "returnMessage": crm_failure_message(error, operation="createContact", platform=platform),
-            }
-        )
+    except Answered as answered:
+        return answered.outcome
     message = message_to_wire(result.return_message)
     if result.contact_info is None:
         return Outcome(body=_drop_none({"successful": False, "returnMessage": message}))

@@ -30,16 +30,9 @@ from appconnect.compose import LogFormat, compose_message_log, compose_shared_sm
 from appconnect.connectors.base import LogsMessages
 from appconnect.connectors.types import ContactInfo, message_to_wire
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
-from appconnect.crm_http import CrmUncertain
 from appconnect.domain import MessageLogLink, User
-from appconnect.services.auth import Authenticated, SessionRevoked, authenticate, call_with_auth
-from appconnect.services.call_logs import (
-    COMPOSED_FORMATS,
-    PENDING_POLL_SECONDS,
-    REVOKED,
-    Outcome,
-    log_format_of,
-)
+from appconnect.services.auth import Authenticated, call_with_auth
+from appconnect.services.call_logs import COMPOSED_FORMATS, PENDING_POLL_SECONDS, log_format_of
 from appconnect.services.contacts import contact_cache_key
 from appconnect.services.context import ServerContext
 from appconnect.services.identity import hashed_account_id
@@ -51,6 +44,8 @@ from appconnect.services.messages import (
     crm_failure_message,
     warning,
 )
+from appconnect.services.outcomes import Answered, Outcome, authenticated, crm_failed
+from appconnect.services.outcomes import fail as _fail
 from appconnect.store.message_logs import PENDING, ConversationReservation, MessageLogRepository
 
 log = structlog.get_logger(__name__)
@@ -69,10 +64,6 @@ def _truthy(value: object) -> bool:
 
 def _js_text(value: object) -> str:
     return "undefined" if value is None else str(value)
-
-
-def _fail(message: dict[str, Any]) -> Outcome:
-    return Outcome(body={"successful": False, "returnMessage": message})
 
 
 def _is_missing_contact(contact_id: object) -> bool:
@@ -170,12 +161,9 @@ async def create_message_log(
     if user is None:
         return _fail(CONTACT_NOT_FOUND)
     try:
-        auth = await authenticate(context, connector, user)
-    except Exception as error:
-        _log_crm_failure(platform, str(log_info.conversation_log_id), error)
-        return _fail(crm_failure_message(error, operation=OPERATION, platform=platform))
-    if auth.revoked:
-        return REVOKED
+        auth = await authenticated(context, connector, user, operation=OPERATION, platform=platform)
+    except Answered as answered:
+        return answered.outcome
     if _is_missing_contact(request.contact_id):
         return _fail(warning(f"Contact not found for number {_js_text(contact_number)}"))
     if not isinstance(connector, LogsMessages):
@@ -473,29 +461,7 @@ async def _group_correspondents(work: _Request) -> list[Any]:
 
 def _crm_failed(platform: str, conversation_log_id: str, error: BaseException) -> Outcome:
     """The answer to a failed connector call (its reservations are already released)."""
-    if isinstance(error, SessionRevoked):
-        return REVOKED
-    _log_crm_failure(platform, conversation_log_id, error)
-    return _fail(crm_failure_message(error, operation=OPERATION, platform=platform))
-
-
-def _log_crm_failure(platform: str, conversation_log_id: str, error: BaseException) -> None:
-    if isinstance(error, CrmUncertain):
-        log.warning(
-            "CRM outcome uncertain; not retried",
-            operation=OPERATION,
-            platform=platform,
-            conversation_log_id=conversation_log_id,
-        )
-        return
-    log.warning(
-        "CRM operation failed",
-        operation=OPERATION,
-        platform=platform,
-        conversation_log_id=conversation_log_id,
-        error_type=type(error).__name__,
-        status=getattr(error, "status", None),
-    )
+    return crm_failed(error, operation=OPERATION, platform=platform, conversation_log_id=conversation_log_id)
 
 
 async def match_message_logs(

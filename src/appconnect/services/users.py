@@ -17,10 +17,10 @@ import structlog
 from appconnect.compose._js import is_truthy
 from appconnect.connectors.types import RefreshUserInfoResult, UpdateUserSettingsResult, message_to_wire
 from appconnect.services.auth import SessionRevoked, authenticate, call_with_auth, maybe_await
-from appconnect.services.call_logs import REVOKED, Outcome
 from appconnect.services.context import ServerContext
 from appconnect.services.login import merge_user_info
 from appconnect.services.messages import USER_NOT_FOUND, crm_failure_message
+from appconnect.services.outcomes import REVOKED, Outcome
 from appconnect.services.replies import Reply, error, text
 from appconnect.services.ringcentral import rc_identity
 
