@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-APPCONNECT = [sys.executable, "-m", "appconnect"]
+from tests.support.processes import APPCONNECT, free_port, serving
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -23,38 +20,10 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**keep, **extra}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [*APPCONNECT, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/isAlive", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None:
-                raise AssertionError(process.stdout.read() if process.stdout else "server exited")
-            time.sleep(0.1)
+    with serving(tmp_path, _clean_env()) as (url, process):
         yield url, process, tmp_path
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def test_serve_works_on_a_fresh_directory_with_no_configuration(
@@ -72,7 +41,7 @@ def test_serve_works_on_a_fresh_directory_with_no_configuration(
 
 def test_production_mode_refuses_to_start_without_secrets(tmp_path: Path) -> None:
     done = subprocess.run(
-        [*APPCONNECT, "serve", "--port", str(_free_port())],
+        [*APPCONNECT, "serve", "--port", str(free_port())],
         cwd=tmp_path,
         env=_clean_env(IS_PROD="true", HASH_KEY="h"),
         capture_output=True,

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -32,16 +28,11 @@ from tests.fakes.oauth_crm import (
     refresh_requests,
 )
 from tests.fakes.server import FakeCrmServer
+from tests.support.processes import serving
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
 LIMITS = httpx.Limits(max_connections=40, max_keepalive_connections=0)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -55,7 +46,6 @@ def _serving(
     tmp_path: Path, database_url: str, crm: FakeCrmServer, *, workers: int
 ) -> Iterator[tuple[str, int]]:
     """`appconnect serve` in its own process tree; yields its URL and the pid of the serving process."""
-    port = _free_port()
     env = {
         **{key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")},
         "PYTHONPATH": str(REPO_ROOT),
@@ -67,33 +57,8 @@ def _serving(
         "SAMPLE_CRM_DATABASE_URL": f"sqlite:///{tmp_path / 'sample-crm.db'}",
         "LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "appconnect", "serve", "--workers", str(workers), "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/isAlive", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None:
-                raise AssertionError(process.stdout.read() if process.stdout else "server exited")
-            time.sleep(0.1)
+    with serving(tmp_path, env, "--workers", str(workers)) as (url, process):
         yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 async def _login(client: httpx.AsyncClient, url: str, state: OAuthCrmState) -> dict[str, str]:
