@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
-from appconnect.api import admin, auth, call_logs, contacts, message_logs, meta, users
+from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
 from appconnect.config import Settings, resolve_secrets
 from appconnect.connectors.base import ConnectorContext
@@ -156,6 +156,7 @@ def _routers() -> list[Any]:
         users.router,
         admin.router,
         contacts.router,
+        account_data.router,
         call_logs.router,
         message_logs.router,
     ]

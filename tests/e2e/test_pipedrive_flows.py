@@ -477,3 +477,39 @@ async def test_a_401_while_logging_a_message_refreshes_once_and_logs_it_once(ses
         a for a in session.pipedrive.state.activities.values() if "Are you there?" in (a.get("note") or "")
     ]
     assert len(activities) == 1
+
+
+async def test_account_data_serves_activity_types_from_the_cache_until_forced(
+    live_server: Any, settings: Settings, pipedrive_env: FakePipedrive
+) -> None:
+    server = live_server(ssl_cert_file=pipedrive_env.ca_pem_path)
+    code = pipedrive_env.state.authorize(PIPEDRIVE_USER_ID)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        login = await client.get(
+            "/oauth-callback",
+            params={
+                "callbackUri": f"{FAKE_REDIRECT_URI}?code={code}&state=platform%3Dpipedrive",
+                "hostname": pipedrive_env.hostname,
+                "rcAccountId": "rc-account-7",
+            },
+        )
+        auth = {"Authorization": f"Bearer {login.json()['jwtToken']}"}
+        first = (await client.get("/accountData", params={"keys": "activityTypes"}, headers=auth)).json()
+        assert first["successful"] is True
+        types = first["data"]["activityTypes"]
+        assert types and {"const", "title"} <= set(types[0])
+        fetches = len(pipedrive_env.requests_to("GET", "/v1/activityTypes"))
+        again = (await client.get("/accountData", params={"keys": " activityTypes ,"}, headers=auth)).json()
+        assert again == first and len(pipedrive_env.requests_to("GET", "/v1/activityTypes")) == fetches
+        forced = await client.get(
+            "/accountData", params={"keys": "activityTypes", "forceRefresh": "true"}, headers=auth
+        )
+        assert forced.json() == first
+        assert len(pipedrive_env.requests_to("GET", "/v1/activityTypes")) == fetches + 1
+        unknown = await client.get("/accountData", params={"keys": "activityTypes,nope"}, headers=auth)
+        assert unknown.status_code == 400
+        assert unknown.json()["returnMessage"]["message"] == "Unknown account data key(s): nope"
+        missing = await client.get("/accountData", headers=auth)
+        assert missing.status_code == 400 and missing.text == "Missing keys"
+        anonymous = await client.get("/accountData", params={"keys": "activityTypes"})
+        assert anonymous.status_code == 400

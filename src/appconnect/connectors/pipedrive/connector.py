@@ -177,9 +177,7 @@ class PipedriveConnector(BaseConnector):
         # Both are class-level defaults on BaseConnector; Pipedrive's depend on this instance's
         # settings (the configured hosts) and HTTP client (the activity-type fetch).
         self.allowed_hosts = self.settings.allowed_hosts
-        self.account_data = {
-            ACTIVITY_TYPES: AccountDataSource(fetch=self.fetch_activity_types)
-        }
+        self.account_data = {ACTIVITY_TYPES: AccountDataSource(fetch=self.fetch_activity_types)}
         self.manifest = load_manifest(self.settings)
         self.router = build_router(self)
         self.account_data_cache = AccountDataCache()
