@@ -170,3 +170,16 @@ def test_extra_connectors_are_loaded_from_module_factory_paths() -> None:
 def test_an_extra_connector_that_does_not_load_stops_start_up(path: str) -> None:
     with pytest.raises(RegistryError, match="extra connector"):
         ConnectorRegistry().load_factories((path,), ConnectorContext(http=None, settings=None))  # type: ignore[arg-type]
+
+
+def test_capability_protocols_recognise_what_a_connector_implements() -> None:
+    from appconnect.connectors import base
+    from appconnect.connectors.pipedrive import create_connector as pipedrive
+    from appconnect.connectors.sample import create_connector as sample
+
+    context = ConnectorContext(http=None, settings=None)  # type: ignore[arg-type]
+    sample_crm, pipedrive_crm = sample(context), pipedrive(context)
+    assert isinstance(sample_crm, base.Connector) and isinstance(sample_crm, base.LogsMessages)
+    assert isinstance(pipedrive_crm, base.ListsUsers) and isinstance(pipedrive_crm, base.UsesOAuth)
+    assert not isinstance(sample_crm, base.ListsUsers)
+    assert not isinstance(sample_crm, base.LogsServerSide)

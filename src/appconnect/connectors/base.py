@@ -73,8 +73,13 @@ __all__ = [
     "ConnectorContext",
     "CreatesContacts",
     "FindsContacts",
+    "HooksLogin",
+    "ListsUsers",
     "LogsMessages",
+    "LogsServerSide",
+    "OffersManagedAuthOptions",
     "ReadsCallLogs",
+    "RefreshesTokensItself",
     "RefreshesUserInfo",
     "ReportsLicenseStatus",
     "SearchesContactsByName",
@@ -300,6 +305,55 @@ class WatchesUserSettings(Protocol):
         updated_settings: Mapping[str, Any],
         **extra: Any,
     ) -> UpdateUserSettingsResult: ...
+
+
+@runtime_checkable
+class ListsUsers(Protocol):
+    """Admin user mapping: the CRM's users as `{"id", "name", "email"}` items."""
+
+    async def get_user_list(
+        self, *, user: User, auth_header: str, **extra: Any
+    ) -> list[Mapping[str, Any]]: ...
+
+
+@runtime_checkable
+class LogsServerSide(Protocol):
+    """Server-side call logging settings an admin edits for the account."""
+
+    async def get_server_logging_settings(self, *, user: User, **extra: Any) -> Mapping[str, Any]: ...
+
+    async def update_server_logging_settings(
+        self, *, user: User, additional_field_values: Mapping[str, Any], **extra: Any
+    ) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class OffersManagedAuthOptions(Protocol):
+    """Options of a dynamic, user-scoped managed API-key field (`[{"value", "label"}]`)."""
+
+    async def get_managed_auth_options(
+        self, *, field_const: str, account_values: Mapping[str, Any], **extra: Any
+    ) -> list[Mapping[str, Any]]: ...
+
+
+@runtime_checkable
+class HooksLogin(Protocol):
+    """Hooks around login: adjust the token request, and see the saved user (must return its info)."""
+
+    def get_overriding_oauth_option(
+        self, *, code: str | None, oauth_info: OAuthInfo, **extra: Any
+    ) -> Any: ...
+
+    async def post_save_user_info(
+        self, *, user_info: Mapping[str, Any], **extra: Any
+    ) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class RefreshesTokensItself(Protocol):
+    """Replaces the server's token refresh; returns the refreshed user, or None to revoke the session."""
+
+    async def check_and_refresh_access_token(self, *, user: User, **extra: Any) -> User | None: ...
 
 
 @dataclass(frozen=True)
