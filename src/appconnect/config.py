@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 log = structlog.get_logger(__name__)
 
 SECRET_SETTINGS = ("APP_SERVER_SECRET_KEY", "HASH_KEY")
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
 
 
 class ConfigurationError(RuntimeError):
@@ -138,6 +139,10 @@ def resolve_secrets(settings: Settings) -> Secrets:
             )
         else:
             log.info("using development secrets from state file", state_file=str(settings.state_file))
+    if len(str(configured["APP_SERVER_SECRET_KEY"]).encode()) < MIN_SECRET_BYTES:
+        log.warning(
+            "APP_SERVER_SECRET_KEY is short; use at least 32 random bytes", minimum_bytes=MIN_SECRET_BYTES
+        )
     return Secrets(
         app_server_secret_key=str(configured["APP_SERVER_SECRET_KEY"]),
         hash_key=str(configured["HASH_KEY"]),

@@ -12,7 +12,7 @@ import pytest
 
 from appconnect.security import JWT_LIFETIME_SECONDS, DecryptionError, SecretBox, SessionTokens, hash_id
 
-SECRET = "unit-test-secret"
+SECRET = "unit-test-secret-long-enough-for-hs256-0123"
 
 
 def test_issued_token_round_trips_with_the_reference_claims() -> None:
@@ -45,7 +45,7 @@ def test_an_expired_token_is_rejected_without_leeway() -> None:
 
 
 def test_a_token_signed_with_another_secret_is_rejected() -> None:
-    other = SessionTokens("another-secret").issue("u-1", "sample")
+    other = SessionTokens("another-secret-also-long-enough-for-hs256").issue("u-1", "sample")
     assert SessionTokens(SECRET).verify(other) is None
 
 
