@@ -9,7 +9,7 @@ from pydantic import Field
 
 from appconnect.api.deps import ContextDep, SessionDep, rc_access_token
 from appconnect.api.responses import PLEASE_AUTHORIZE, plain, reply
-from appconnect.compose._js import is_truthy
+from appconnect.compose import is_truthy
 from appconnect.contract import WireModel
 from appconnect.services import admin, login
 from appconnect.services.managed_auth import PortalSource

@@ -23,7 +23,7 @@ caller text in HTML bodies.
 from __future__ import annotations
 
 from ._content import MessageLogContent, escape_html
-from ._js import UNSET, Unset
+from ._js import UNSET, Unset, is_truthy
 from .call_log import compose_call_log
 from .dates import DEFAULT_LOG_DATE_FORMAT, OffsetMode, format_date_time, parse_offset, parse_start_time
 from .fields import (
@@ -82,6 +82,7 @@ __all__ = [
     "format_moment",
     "format_party",
     "gather_shared_sms_participants",
+    "is_truthy",
     "message_log_subject",
     "message_media",
     "parse_offset",

@@ -26,7 +26,13 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose import LogFormat, compose_message_log, compose_shared_sms_log, message_media
+from appconnect.compose import (
+    LogFormat,
+    compose_message_log,
+    compose_shared_sms_log,
+    is_truthy,
+    message_media,
+)
 from appconnect.connectors.base import LogsMessages
 from appconnect.connectors.types import ContactInfo, message_to_wire
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
@@ -53,22 +59,13 @@ log = structlog.get_logger(__name__)
 OPERATION = "createMessageLog"
 
 
-def _truthy(value: object) -> bool:
-    """JavaScript truthiness for the few checks the spec words that way (`"0"` is truthy)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value == value and value != 0
-    return value is not None and value != ""
-
-
 def _js_text(value: object) -> str:
     return "undefined" if value is None else str(value)
 
 
 def _is_missing_contact(contact_id: object) -> bool:
     """Falsy, or numeric 0 (spec §6 P-5); the string "0" is a contact."""
-    return not _truthy(contact_id)
+    return not is_truthy(contact_id)
 
 
 async def _usable_user(context: ServerContext, user_id: str | None, platform: str) -> User | None:
@@ -194,7 +191,7 @@ async def create_message_log(
     try:
         if request.selected_message_ids:
             return await _log_selected(work)
-        if _truthy((log_info.owner or {}).get("name")):
+        if is_truthy((log_info.owner or {}).get("name")):
             return await _log_shared_sms(work)
         return await _log_conversation_day(work)
     except SQLAlchemyError as error:

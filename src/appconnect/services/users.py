@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from appconnect.compose._js import is_truthy
+from appconnect.compose import is_truthy
 from appconnect.connectors.types import RefreshUserInfoResult, UpdateUserSettingsResult, message_to_wire
 from appconnect.services.auth import SessionRevoked, authenticate, call_with_auth, maybe_await
 from appconnect.services.context import ServerContext

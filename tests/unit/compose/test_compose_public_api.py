@@ -18,6 +18,7 @@ PACKAGE_DIR = Path(compose.__file__).parent
 MODULES = sorted(f"appconnect.compose.{info.name}" for info in pkgutil.iter_modules([str(PACKAGE_DIR)]))
 
 EXPECTED_API = {
+    "is_truthy",
     "DEFAULT_LOG_DATE_FORMAT",
     "UNSET",
     "LogFormat",
