@@ -77,5 +77,6 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False, stream: 
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("alembic.runtime.migration").setLevel(numeric)  # keep "Running upgrade ..." lines
