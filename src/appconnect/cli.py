@@ -95,6 +95,53 @@ def db_upgrade() -> None:
 
 
 @app.command()
+def check(
+    platform: str | None = typer.Option(
+        None, help="Check only this platform (default: every registered one)."
+    ),
+) -> None:
+    """Run the conformance kit's static checks on every registered connector; exit 1 on any failure."""
+    from appconnect.app import build_registry
+    from appconnect.connectors.registry import ManifestNotFound, RegistryError
+    from appconnect.crm_http import CrmHttp
+    from appconnect.testing import static_checks
+
+    settings = _settings()
+    configure_logging("WARNING")
+    http = CrmHttp(
+        timeout=settings.crm_timeout_seconds,
+        ca_file=settings.ssl_cert_file,
+        version=__version__,
+        allow_private_networks=settings.private_networks_allowed,
+    )
+    try:
+        try:
+            registry = build_registry(settings, http, None)
+        except RegistryError as error:
+            typer.echo(f"FAIL registry: {error}")
+            raise typer.Exit(1) from error
+        names = registry.platforms()
+        if platform is not None:
+            if platform not in names:
+                typer.echo(f"FAIL {platform}: not registered (registered: {', '.join(names) or 'none'})")
+                raise typer.Exit(1)
+            names = [platform]
+        failed = False
+        for name in names:
+            try:
+                manifest = registry.manifest(name)
+            except ManifestNotFound:
+                manifest = None
+            for result in static_checks(name, registry.get(name), manifest):
+                typer.echo(result.line)
+                failed = failed or result.status == "fail"
+        if failed:
+            raise typer.Exit(1)
+    finally:
+        asyncio.run(http.aclose())
+
+
+@app.command()
 def version() -> None:
     """Print the server version."""
     typer.echo(__version__)
