@@ -160,3 +160,32 @@ async def test_a_stale_reservation_of_a_dead_create_is_taken_over(database_url: 
         assert second.is_ours and await opened.call_logs.count() == 1
     finally:
         await opened.close()
+
+
+async def test_a_checked_reservation_still_loses_to_a_live_one_and_takes_over_a_dead_one(
+    database_url: str,
+) -> None:
+    opened = Store.open(database_url, SECRET)
+    await upgrade(opened.database)
+    try:
+        who = ExtensionIdentity(hashed_extension_id="h-1")
+
+        async def reserve() -> bool:
+            reservation = await opened.call_logs.reserve(
+                record_id="t",
+                session_id="s-checked",
+                who=who,
+                platform="sample",
+                user_id="u",
+                contact_id="c",
+                checked=True,
+            )
+            return reservation.is_ours
+
+        assert await reserve() is True
+        assert await reserve() is False  # a live reservation holds the key
+        opened.call_logs._stale_after = timedelta(seconds=-1)  # as if its creator died
+        assert await reserve() is True
+        assert await opened.call_logs.count() == 1
+    finally:
+        await opened.close()

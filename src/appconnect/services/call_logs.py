@@ -134,6 +134,7 @@ async def create_call_log(
         platform=platform,
         user_id=auth.user.id,
         contact_id=str(request.contact_id),
+        checked=True,  # `existing` found nothing a moment ago
     )
     if not reservation.is_ours:
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
