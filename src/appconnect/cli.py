@@ -1,4 +1,4 @@
-"""The `appconnect` command line: serve, migrate, and tell the version.
+"""The `appconnect` command line: serve, migrate, check connectors, start a new one, tell the version.
 
 Run `appconnect --help` for an overview and `appconnect serve --help` for the options.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -139,6 +140,27 @@ def check(
             raise typer.Exit(1)
     finally:
         asyncio.run(http.aclose())
+
+
+@app.command()
+def init(
+    name: str = typer.Argument(..., help="Project name, e.g. my-crm (letters, digits, '-' or '_')."),
+    directory: Path = typer.Option(
+        Path("."), "--directory", "-d", help="Where to create the project folder (default: here)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Write into an existing non-empty folder (other files are kept)."
+    ),
+) -> None:
+    """Create a connector package from the bundled template (no network), then print the next steps."""
+    from appconnect.scaffold import ScaffoldError, create_project, next_steps
+
+    try:
+        project = create_project(name, directory, force=force)
+    except ScaffoldError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(next_steps(project))
 
 
 @app.command()
