@@ -159,6 +159,38 @@ def _without_none(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
 
+def _done_activity(
+    *,
+    user: User,
+    contact_info: ContactInfo,
+    person: Mapping[str, Any],
+    activity_type: str,
+    subject: str,
+    note: str,
+    start_time: object,
+    additional_submission: Mapping[str, Any] | None,
+    duration: str | None = None,
+) -> dict[str, Any]:
+    """The body of `POST /api/v2/activities` for a logged call or message: done, due when it began,
+    with the contact as primary participant and the person's organization and chosen deal or lead."""
+    due = due_date_and_time(start_time)
+    return _without_none(
+        {
+            "owner_id": owner_id(user.id),
+            "subject": subject,
+            "type": activity_type,
+            "duration": duration,
+            "note": note,
+            "done": True,
+            "due_date": due[0] if due else None,
+            "due_time": due[1] if due else None,
+            "participants": [{"person_id": pipedrive_id(contact_info.id), "primary": True}],
+            "org_id": person.get("org_id") or None,
+            **association(additional_submission),
+        }
+    )
+
+
 class PipedriveConnector(BaseConnector):
     """Pipedrive: OAuth login, persons with their open deals and leads, activities for calls and messages.
 
@@ -408,21 +440,16 @@ class PipedriveConnector(BaseConnector):
         )
         if activity_type is None:
             return CreateCallLogResult(log_id=None, return_message=ReturnMessage(NO_CALL_TYPE, "error", 2000))
-        due = due_date_and_time(call_log.get("startTime"))
-        body = _without_none(
-            {
-                "owner_id": owner_id(user.id),
-                "subject": call_subject(call_log, contact_info.name),
-                "type": activity_type,
-                "duration": pipedrive_duration(call_log.get("duration")),
-                "note": composed_log_details,
-                "done": True,
-                "due_date": due[0] if due else None,
-                "due_time": due[1] if due else None,
-                "participants": [{"person_id": pipedrive_id(contact_info.id), "primary": True}],
-                "org_id": person.get("org_id") or None,
-                **association(additional_submission),
-            }
+        body = _done_activity(
+            user=user,
+            contact_info=contact_info,
+            person=person,
+            activity_type=activity_type,
+            subject=call_subject(call_log, contact_info.name),
+            note=composed_log_details,
+            start_time=call_log.get("startTime"),
+            additional_submission=additional_submission,
+            duration=pipedrive_duration(call_log.get("duration")),
         )
         activity = await api.create_activity(body)
         return CreateCallLogResult(
@@ -628,20 +655,15 @@ class PipedriveConnector(BaseConnector):
                 ],
                 links=self._media_links(extra),
             )
-        due = due_date_and_time(created)
-        body = _without_none(
-            {
-                "owner_id": owner_id(user.id),
-                "subject": subject,
-                "type": activity_type,
-                "note": note,
-                "done": True,
-                "due_date": due[0] if due else None,
-                "due_time": due[1] if due else None,
-                "participants": [{"person_id": pipedrive_id(contact_info.id), "primary": True}],
-                "org_id": person.get("org_id") or None,
-                **association(additional_submission),
-            }
+        body = _done_activity(
+            user=user,
+            contact_info=contact_info,
+            person=person,
+            activity_type=activity_type,
+            subject=subject,
+            note=note,
+            start_time=created,
+            additional_submission=additional_submission,
         )
         activity = await api.create_activity(body)
         return CreateMessageLogResult(
