@@ -239,3 +239,29 @@ async def test_disposition_and_note_cache(live_server, sample_crm: SampleCrmConn
         assert cached == {"successful": True, "returnMessage": "Note cache saved"}
         no_token = await client.post("/callLog/cacheNote", json={"sessionId": "s-d", "note": "n"})
         assert no_token.status_code == 400
+
+
+async def test_server_side_logging_uses_the_cached_note(live_server, sample_crm: SampleCrmConnector) -> None:  # type: ignore[no-untyped-def]
+    """With `USE_CACHE`, a create from server-side logging (`User-Agent: SSCL`) takes the note the
+    agent cached for the session (quirk R-3 fixed); a browser create keeps its own note."""
+    server = live_server(use_cache=True)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        auth = {"Authorization": f"Bearer {await login(client)}"}
+        cached = await client.post(
+            "/callLog/cacheNote", headers=auth, json={"sessionId": "s-sscl", "note": "typed early"}
+        )
+        assert cached.json()["successful"] is True
+        sscl = await client.post(
+            "/callLog",
+            headers={**auth, "User-Agent": "SSCL"},
+            json={"logInfo": call_record("s-sscl"), "contactId": "1", "note": "from the server"},
+        )
+        browser = await client.post(
+            "/callLog",
+            headers=auth,
+            json={"logInfo": call_record("s-web"), "contactId": "1", "note": "own note"},
+        )
+    sscl_body = (await sample_crm.get_call_activity(sscl.json()["logId"]))["body"]  # type: ignore[index]
+    browser_body = (await sample_crm.get_call_activity(browser.json()["logId"]))["body"]  # type: ignore[index]
+    assert sscl_body.startswith("- Note: typed early\n")
+    assert browser_body.startswith("- Note: own note\n")

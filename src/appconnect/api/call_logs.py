@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
-from appconnect.api.deps import ContextDep, SessionDep
+from appconnect.api.deps import ContextDep, LoggingCallerDep, SessionDep
 from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
 from appconnect.contract import (
     CacheNoteRequest,
@@ -16,16 +16,10 @@ from appconnect.services import call_logs
 
 router = APIRouter(tags=["call logs"])
 
-SSCL_USER_AGENT = "SSCL"
-
 
 @router.post("/callLog")
 async def create_call_log(
-    body: CreateCallLogRequest,
-    context: ContextDep,
-    session: SessionDep,
-    rc_account_id: str | None = Header(default=None),
-    user_agent: str | None = Header(default=None),
+    body: CreateCallLogRequest, context: ContextDep, session: SessionDep, caller: LoggingCallerDep
 ) -> Response:
     if session.claims is None:
         return plain(PLEASE_AUTHORIZE, 400)
@@ -34,19 +28,15 @@ async def create_call_log(
         user_id=session.user_id,
         platform=session.platform or "",
         request=body,
-        rc_account_id_header=rc_account_id,
-        is_from_sscl=user_agent == SSCL_USER_AGENT,
+        rc_account_id_header=caller.rc_account_id,
+        is_from_sscl=caller.is_from_sscl,
     )
     return result(outcome.body, revoked=outcome.revoked)
 
 
 @router.patch("/callLog")
 async def update_call_log(
-    body: UpdateCallLogRequest,
-    context: ContextDep,
-    session: SessionDep,
-    rc_account_id: str | None = Header(default=None),
-    user_agent: str | None = Header(default=None),
+    body: UpdateCallLogRequest, context: ContextDep, session: SessionDep, caller: LoggingCallerDep
 ) -> Response:
     if session.claims is None:
         return plain(PLEASE_AUTHORIZE, 400)
@@ -55,8 +45,8 @@ async def update_call_log(
         user_id=session.user_id,
         platform=session.platform or "",
         request=body,
-        rc_account_id_header=rc_account_id,
-        is_from_sscl=user_agent == SSCL_USER_AGENT,
+        rc_account_id_header=caller.rc_account_id,
+        is_from_sscl=caller.is_from_sscl,
     )
     return result(outcome.body, revoked=outcome.revoked)
 

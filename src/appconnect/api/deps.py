@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from appconnect.api.session import ANONYMOUS, RequestSession
 from appconnect.services.context import ServerContext
@@ -22,6 +23,26 @@ def get_session(request: Request) -> RequestSession:
 
 ContextDep = Annotated[ServerContext, Depends(get_context)]
 SessionDep = Annotated[RequestSession, Depends(get_session)]
+
+SSCL_USER_AGENT = "SSCL"
+
+
+@dataclass(frozen=True)
+class LoggingCaller:
+    """Headers the logging routes read: the hashed RingCentral account id, and whether the request
+    comes from server-side call logging (`User-Agent: SSCL`)."""
+
+    rc_account_id: str | None
+    is_from_sscl: bool
+
+
+def get_logging_caller(
+    rc_account_id: str | None = Header(default=None), user_agent: str | None = Header(default=None)
+) -> LoggingCaller:
+    return LoggingCaller(rc_account_id=rc_account_id, is_from_sscl=user_agent == SSCL_USER_AGENT)
+
+
+LoggingCallerDep = Annotated[LoggingCaller, Depends(get_logging_caller)]
 
 
 RC_TOKEN_HEADER = "X-RC-Access-Token"

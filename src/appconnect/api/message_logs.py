@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
-from appconnect.api.deps import ContextDep, SessionDep
+from appconnect.api.deps import ContextDep, LoggingCallerDep, SessionDep
 from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
 from appconnect.services import message_logs
@@ -14,10 +14,7 @@ router = APIRouter(tags=["message logs"])
 
 @router.post("/messageLog")
 async def create_message_log(
-    body: MessageLogRequest,
-    context: ContextDep,
-    session: SessionDep,
-    rc_account_id: str | None = Header(default=None),
+    body: MessageLogRequest, context: ContextDep, session: SessionDep, caller: LoggingCallerDep
 ) -> Response:
     if session.claims is None:
         return plain(PLEASE_AUTHORIZE, 400)
@@ -26,7 +23,7 @@ async def create_message_log(
         user_id=session.user_id,
         platform=session.platform or "",
         request=body,
-        rc_account_id_header=rc_account_id,
+        rc_account_id_header=caller.rc_account_id,
     )
     return result(outcome.body, revoked=outcome.revoked)
 
