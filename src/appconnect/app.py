@@ -18,18 +18,20 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
+from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
 from appconnect.config import Settings, resolve_secrets
-from appconnect.connectors.base import ConnectorContext
+from appconnect.connectors.base import ConnectorContext, ServesRoutes
 from appconnect.connectors.builtin import register_builtin_connectors
 from appconnect.connectors.registry import ConnectorNotFound, ConnectorRegistry
 from appconnect.crm_http import CrmHttp
 from appconnect.security import SessionTokens
+from appconnect.services.connector_services import RunningServerServices
 from appconnect.services.context import ServerContext
 from appconnect.store import Store, upgrade
 
@@ -75,17 +77,13 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         )
         connectors = [registry.get(name) for name in registry.platforms()]
         for connector in connectors:
-            starter = getattr(connector, "startup", None)
-            if callable(starter):
-                await starter()
+            await connector.startup()
         log.info("appconnect ready", platforms=registry.platforms(), database=store.database.backend)
         try:
             yield
         finally:
             for connector in connectors:
-                closer = getattr(connector, "shutdown", None)
-                if callable(closer):
-                    await closer()
+                await connector.shutdown()
             await http.aclose()
             await store.close()
 
@@ -113,6 +111,10 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
     async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
 
+    @app.exception_handler(SessionRefused)
+    async def on_no_session(_request: Request, refused: SessionRefused) -> Response:
+        return PlainTextResponse(refused.text, status_code=400)
+
     @app.exception_handler(ConnectorNotFound)
     async def on_unknown_platform(_request: Request, error: ConnectorNotFound) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=400)
@@ -124,10 +126,11 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
 
     for router in _routers():
         app.include_router(router)
+    services = RunningServerServices(lambda: app.state.context)
     for name in registry.platforms():
-        connector_router = getattr(registry.get(name), "router", None)
-        if connector_router is not None:
-            app.include_router(connector_router)
+        connector = registry.get(name)
+        if isinstance(connector, ServesRoutes):
+            app.include_router(connector.routes(services))
     return app
 
 

@@ -8,6 +8,7 @@ import httpx
 
 from appconnect.config import Settings
 from appconnect.connectors.base import AccountDataSource, ConnectorContext
+from appconnect.connectors.inputs import CrmInput
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.sample import SampleCrmConnector
 from appconnect.domain import User
@@ -26,7 +27,7 @@ class TeamsCrm(SampleCrmConnector):
         self.failing = False
         self.account_data = {"teams": AccountDataSource(fetch=self.fetch_teams, ttl_seconds=0)}
 
-    async def fetch_teams(self, **_: Any) -> list[dict[str, str]]:
+    async def fetch_teams(self, request: CrmInput, /) -> list[dict[str, str]]:
         self.fetches += 1
         if self.failing:
             raise ConnectionError("CRM unreachable")

@@ -7,12 +7,13 @@ CRMs work. A connector's `allowed_hosts` applies in both modes.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import httpx
 import pytest
 
-from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.base import BaseConnector, ConnectorContext, LogsIn
+from appconnect.connectors.inputs import CreateCallLogInput, GetUserInfoInput, UpdateCallLogInput
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.types import AuthType, PlatformUserInfo, UserInfoResult
 from appconnect.crm_http import HostPolicy
@@ -23,24 +24,24 @@ from tests.fakes.server import FakeCrmServer
 PRIVATE_HOSTNAMES = ["127.0.0.1", "localhost", "10.1.2.3", "[::1]", "169.254.169.254"]
 
 
-class HostCrm(BaseConnector):
+class HostCrm(BaseConnector, LogsIn):
     """An API-key connector whose CRM lives at the hostname the user types (any public host)."""
 
     name = "hostcrm"
     auth_type = AuthType.API_KEY
     calls: ClassVar[list[str | None]] = []
 
-    async def get_user_info(self, *, hostname: str | None = None, **extra: Any) -> UserInfoResult:
-        self.calls.append(hostname)
-        await self.http.get(f"http://{hostname}/v1/ping", policy=HostPolicy(allowed_hosts=("*",)))
+    async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
+        self.calls.append(login.hostname)
+        await self.http.get(f"http://{login.hostname}/v1/ping", policy=HostPolicy(allowed_hosts=("*",)))
         return UserInfoResult(
             successful=True, platform_user_info=PlatformUserInfo(id="h-1-hostcrm", name="Host")
         )
 
-    async def create_call_log(self, **extra: Any) -> Any:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> NoReturn:
         raise NotImplementedError
 
-    async def update_call_log(self, **extra: Any) -> Any:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> NoReturn:
         raise NotImplementedError
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from appconnect.connectors.base import ConnectorContext
+from appconnect.connectors.inputs import CreateMessageLogInput
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.sample import SampleCrmConnector
 from appconnect.connectors.types import CreateMessageLogResult
@@ -396,11 +397,11 @@ class FlakySampleCrm(SampleCrmConnector):
 
     fail = 1
 
-    async def create_message_log(self, **kwargs: Any) -> CreateMessageLogResult:
+    async def create_message_log(self, log: CreateMessageLogInput, /) -> CreateMessageLogResult:
         if FlakySampleCrm.fail:
             FlakySampleCrm.fail -= 1
             raise CrmUnavailable("Sample CRM is down", status=503, platform="flaky")
-        return await super().create_message_log(**kwargs)
+        return await super().create_message_log(log)
 
 
 async def test_a_crm_failure_answers_the_contract_message_and_stores_nothing(

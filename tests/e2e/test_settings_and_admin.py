@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import httpx
 import pytest
 
 from appconnect.config import Settings
-from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.base import BaseConnector, ConnectorContext, LogsIn
+from appconnect.connectors.inputs import CreateCallLogInput, GetUserInfoInput, UpdateCallLogInput
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.types import AuthType, PlatformUserInfo, ReturnMessage, UserInfoResult
 from appconnect.security import hash_id
@@ -34,7 +35,7 @@ HASHED_ACCOUNT = hash_id(ACCOUNT_ID, TEST_HASH_KEY)
 AGENT_KEY = "agent-api-key-0001"
 
 
-class ManagedCrm(BaseConnector):
+class ManagedCrm(BaseConnector, LogsIn):
     """An API-key connector whose login needs an API key (per user) and a tenant (per account)."""
 
     name = "managedcrm"
@@ -55,7 +56,8 @@ class ManagedCrm(BaseConnector):
     }
     logins: ClassVar[list[dict[str, Any]]] = []
 
-    async def get_user_info(self, *, additional_info: dict[str, Any], **extra: Any) -> UserInfoResult:
+    async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
+        additional_info = login.additional_info
         self.logins.append(dict(additional_info))
         if additional_info.get("tenantId") != "acme" or not str(additional_info.get("apiKey", "")).endswith(
             "0001"
@@ -66,10 +68,10 @@ class ManagedCrm(BaseConnector):
             successful=True, platform_user_info=PlatformUserInfo(id=user_id, name="Managed")
         )
 
-    async def create_call_log(self, **extra: Any) -> Any:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> NoReturn:
         raise NotImplementedError
 
-    async def update_call_log(self, **extra: Any) -> Any:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> NoReturn:
         raise NotImplementedError
 
 

@@ -23,7 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.base import BaseConnector, ConnectorContext, LogsIn, ReadsCallLogs
+from appconnect.connectors.inputs import (
+    CreateCallLogInput,
+    GetCallLogInput,
+    GetUserInfoInput,
+    UpdateCallLogInput,
+)
 from appconnect.connectors.types import (
     AuthType,
     CallLogInfo,
@@ -35,7 +41,7 @@ from appconnect.connectors.types import (
     UserInfoResult,
 )
 from appconnect.crm_http import HostPolicy, join_url
-from appconnect.domain import CallLogLink, User
+from appconnect.domain import User
 
 API_KEY = "activity-crm-key"
 
@@ -90,7 +96,7 @@ def create_activity_crm_app(store: ActivityStore) -> Starlette:
     )
 
 
-class ActivityCrmConnector(BaseConnector):
+class ActivityCrmConnector(BaseConnector, LogsIn, ReadsCallLogs):
     """An HTML-format connector writing whole composed bodies, as Pipedrive does."""
 
     name = "activitycrm"
@@ -105,33 +111,31 @@ class ActivityCrmConnector(BaseConnector):
     def _headers(self, user: User) -> dict[str, str]:
         return {"x-api-key": user.access_token or ""}
 
-    async def get_user_info(self, *, api_key: str | None = None, **extra: Any) -> UserInfoResult:
-        if api_key != API_KEY:
+    async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
+        if login.api_key != API_KEY:
             return UserInfoResult(successful=False)
         return UserInfoResult(
             successful=True, platform_user_info=PlatformUserInfo(id="1-activitycrm", name="Agent")
         )
 
-    async def create_call_log(
-        self, *, user: User, contact_info: Any, call_log: Any, composed_log_details: str, **extra: Any
-    ) -> CreateCallLogResult:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         response = await self.http.post(
             join_url(self.base_url, "/activities"),
             policy=self.policy,
-            headers=self._headers(user),
+            headers=self._headers(call.user),
             json={
-                "subject": call_log.get("customSubject") or "Call",
-                "note": composed_log_details,
-                "contactId": contact_info.id,
+                "subject": call.call_log.custom_subject or "Call",
+                "note": call.composed_log_details,
+                "contactId": call.contact_info.id,
             },
         )
         return CreateCallLogResult(log_id=response.json()["id"])
 
-    async def get_call_log(self, *, user: User, call_log_id: str, **extra: Any) -> GetCallLogResult:
+    async def get_call_log(self, lookup: GetCallLogInput, /) -> GetCallLogResult:
         response = await self.http.get(
-            join_url(self.base_url, f"/activities/{call_log_id}"),
+            join_url(self.base_url, f"/activities/{lookup.call_log_id}"),
             policy=self.policy,
-            headers=self._headers(user),
+            headers=self._headers(lookup.user),
         )
         activity = response.json()
         return GetCallLogResult(
@@ -143,22 +147,14 @@ class ActivityCrmConnector(BaseConnector):
             )
         )
 
-    async def update_call_log(
-        self,
-        *,
-        user: User,
-        existing_call_log: CallLogLink,
-        composed_log_details: str,
-        subject: str | None = None,
-        **extra: Any,
-    ) -> UpdateCallLogResult:
-        changes: dict[str, Any] = {"note": composed_log_details}
-        if subject:
-            changes["subject"] = subject
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
+        changes: dict[str, Any] = {"note": call.composed_log_details}
+        if call.subject:
+            changes["subject"] = call.subject
         await self.http.put(
-            join_url(self.base_url, f"/activities/{existing_call_log.third_party_log_id}"),
+            join_url(self.base_url, f"/activities/{call.existing_call_log.third_party_log_id}"),
             policy=self.policy,
-            headers=self._headers(user),
+            headers=self._headers(call.user),
             json=changes,
         )
-        return UpdateCallLogResult(updated_note=composed_log_details)
+        return UpdateCallLogResult(updated_note=call.composed_log_details)

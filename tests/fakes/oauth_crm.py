@@ -35,7 +35,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.base import (
+    BaseConnector,
+    ConnectorContext,
+    FindsContacts,
+    LogsIn,
+    LogsOut,
+    ReadsCallLogs,
+    ReportsLicenseStatus,
+    UsesOAuth,
+    ValidatesAuth,
+)
+from appconnect.connectors.inputs import (
+    AuthValidationInput,
+    CreateCallLogInput,
+    FindContactInput,
+    GetCallLogInput,
+    GetLicenseStatusInput,
+    GetUserInfoInput,
+    OAuthInfoInput,
+    UnauthorizeInput,
+    UpdateCallLogInput,
+)
 from appconnect.connectors.types import (
     AuthType,
     AuthValidationResult,
@@ -54,7 +75,6 @@ from appconnect.connectors.types import (
     UserInfoResult,
 )
 from appconnect.crm_http import HostPolicy, join_url
-from appconnect.domain import CallLogLink, User
 
 CLIENT_ID = "oauth-crm-client"
 CLIENT_SECRET = "oauth-crm-secret"
@@ -203,7 +223,16 @@ def create_oauth_crm_app(state: OAuthCrmState) -> Starlette:
     )
 
 
-class OAuthCrmConnector(BaseConnector):
+class OAuthCrmConnector(
+    BaseConnector,
+    UsesOAuth,
+    LogsIn,
+    LogsOut,
+    ValidatesAuth,
+    ReportsLicenseStatus,
+    FindsContacts,
+    ReadsCallLogs,
+):
     """An OAuth connector for the fake CRM; `contact.additional_info["pid"]` names the serving process."""
 
     name = PLATFORM
@@ -219,7 +248,7 @@ class OAuthCrmConnector(BaseConnector):
     def _url(self, path: str) -> str:
         return join_url(self.base_url, path)
 
-    def get_oauth_info(self, **extra: Any) -> OAuthInfo:
+    async def get_oauth_info(self, login: OAuthInfoInput, /) -> OAuthInfo:
         return OAuthInfo(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
@@ -227,10 +256,9 @@ class OAuthCrmConnector(BaseConnector):
             redirect_uri=REDIRECT_URI,
         )
 
-    async def get_user_info(self, *, auth_header: str, **extra: Any) -> UserInfoResult:
-        data = (
-            await self.http.get(self._url("/me"), policy=self.policy, headers={"Authorization": auth_header})
-        ).json()
+    async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
+        headers = {"Authorization": login.auth_header}
+        data = (await self.http.get(self._url("/me"), policy=self.policy, headers=headers)).json()
         return UserInfoResult(
             successful=True,
             platform_user_info=PlatformUserInfo(
@@ -242,28 +270,28 @@ class OAuthCrmConnector(BaseConnector):
             return_message=ReturnMessage("Connected to OAuth CRM.", "success", 1000),
         )
 
-    async def unauthorize(self, *, user: User, **extra: Any) -> UnAuthorizeResult:
+    async def unauthorize(self, logout: UnauthorizeInput, /) -> UnAuthorizeResult:
         await self.http.post(
-            self._url("/oauth/revoke"), policy=self.policy, data={"token": user.access_token or ""}
+            self._url("/oauth/revoke"), policy=self.policy, data={"token": logout.user.access_token or ""}
         )
         return UnAuthorizeResult(return_message=ReturnMessage("Logged out of OAuth CRM", "success", 1000))
 
-    async def auth_validation(self, *, user: User, **extra: Any) -> AuthValidationResult:
+    async def auth_validation(self, check: AuthValidationInput, /) -> AuthValidationResult:
         return AuthValidationResult(
             successful=True,
             status=200,
             return_message=ReturnMessage("Authentication is valid.", "success", 1000),
         )
 
-    async def get_license_status(self, *, user_id: str, **extra: Any) -> LicenseStatus:
-        return LicenseStatus(is_license_valid=True, license_status="Basic", extra={"userId": user_id})
+    async def get_license_status(self, query: GetLicenseStatusInput, /) -> LicenseStatus:
+        return LicenseStatus(is_license_valid=True, license_status="Basic", extra={"userId": query.user_id})
 
-    async def find_contact(self, *, auth_header: str, phone_number: str, **extra: Any) -> FindContactResult:
+    async def find_contact(self, lookup: FindContactInput, /) -> FindContactResult:
         response = await self.http.get(
             self._url("/contacts"),
             policy=self.policy,
-            headers={"Authorization": auth_header},
-            params={"phone": phone_number},
+            headers={"Authorization": lookup.auth_header},
+            params={"phone": lookup.phone_number},
         )
         pid = {"pid": os.getpid()}
         return FindContactResult(
@@ -273,36 +301,32 @@ class OAuthCrmConnector(BaseConnector):
             )
         )
 
-    async def create_call_log(
-        self, *, auth_header: str, contact_info: Any, composed_log_details: str, **extra: Any
-    ) -> CreateCallLogResult:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         response = await self.http.post(
             self._url("/activities"),
             policy=self.policy,
-            headers={"Authorization": auth_header},
-            json={"contactId": contact_info.id, "note": composed_log_details},
+            headers={"Authorization": call.auth_header},
+            json={"contactId": call.contact_info.id, "note": call.composed_log_details},
         )
         return CreateCallLogResult(log_id=response.json()["id"])
 
-    async def get_call_log(self, *, auth_header: str, call_log_id: str, **extra: Any) -> GetCallLogResult:
+    async def get_call_log(self, lookup: GetCallLogInput, /) -> GetCallLogResult:
         response = await self.http.get(
-            self._url(f"/activities/{call_log_id}"),
+            self._url(f"/activities/{lookup.call_log_id}"),
             policy=self.policy,
-            headers={"Authorization": auth_header},
+            headers={"Authorization": lookup.auth_header},
         )
         note = response.json()["note"]
         return GetCallLogResult(call_log_info=CallLogInfo(note=note, full_body=note))
 
-    async def update_call_log(
-        self, *, auth_header: str, existing_call_log: CallLogLink, composed_log_details: str, **extra: Any
-    ) -> UpdateCallLogResult:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
         await self.http.put(
-            self._url(f"/activities/{existing_call_log.third_party_log_id}"),
+            self._url(f"/activities/{call.existing_call_log.third_party_log_id}"),
             policy=self.policy,
-            headers={"Authorization": auth_header},
-            json={"note": composed_log_details},
+            headers={"Authorization": call.auth_header},
+            json={"note": call.composed_log_details},
         )
-        return UpdateCallLogResult(updated_note=composed_log_details)
+        return UpdateCallLogResult(updated_note=call.composed_log_details)
 
 
 def create_connector(context: ConnectorContext) -> OAuthCrmConnector:

@@ -9,27 +9,28 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from types import MappingProxyType
 
-from appconnect.connectors.types import CreateCallLogResult, UpdateCallLogResult
+from appconnect.connectors import BaseConnector, CreateCallLogInput, UpdateCallLogInput, UpdateCallLogResult
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class BrokenCrm:
-    """Registers fine, but its manifest breaks two rules and its auth type is unknown."""
+class BrokenCrm(BaseConnector):
+    """Registers fine, but its manifest breaks two rules, its auth type is unknown, its create returns a
+    dict and its update reads a field its input does not have (both also type errors, see the ignores)."""
 
     name = "brokencrm"
-    manifest: ClassVar[dict[str, Any]] = {"name": "brokencrm", "auth": {"type": "basic"}, "settings": {}}
+    manifest = MappingProxyType({"name": "brokencrm", "auth": {"type": "basic"}, "settings": {}})
 
-    def get_auth_type(self, **extra: Any) -> str:
+    def get_auth_type(self, user: object = None, /) -> str:
         return "basic"
 
-    async def create_call_log(self, **extra: Any) -> CreateCallLogResult:
-        return CreateCallLogResult(log_id="1")
+    async def create_call_log(self, call: CreateCallLogInput, /) -> dict[str, str]:  # type: ignore[override]
+        return {"logId": "1"}
 
-    async def update_call_log(self, **extra: Any) -> UpdateCallLogResult:
-        return UpdateCallLogResult()
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
+        return UpdateCallLogResult(updated_note=call.composed_log_detail)  # type: ignore[attr-defined]
 
 
 def create_broken_connector() -> BrokenCrm:
@@ -80,4 +81,7 @@ def test_check_fails_on_a_broken_connector(tmp_path: Path) -> None:
     assert "auth.type must be one of oauth, apiKey" in manifest_line
     assert "settings must be an array" in manifest_line
     assert any(line.startswith("FAIL brokencrm.auth_type_is_known: ") for line in lines)
+    typed = next(line for line in lines if line.startswith("FAIL brokencrm.interfaces_match_protocols: "))
+    assert "create_call_log returns dict[str, str], but the interface returns CreateCallLogResult" in typed
+    assert "update_call_log reads call.composed_log_detail, which UpdateCallLogInput does not have" in typed
     assert "ok sample.registers" in lines  # the others are still checked

@@ -15,7 +15,13 @@ from typing import Any, ClassVar
 import pytest
 
 from appconnect.config import Secrets, Settings
-from appconnect.connectors.base import BaseConnector
+from appconnect.connectors.base import BaseConnector, LogsMessages
+from appconnect.connectors.inputs import (
+    CreateCallLogInput,
+    CreateMessageLogInput,
+    UpdateCallLogInput,
+    UpdateMessageLogInput,
+)
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.types import (
     CreateCallLogResult,
@@ -45,14 +51,17 @@ USER = User(
 ANN = "+14155550100"
 
 
-class RecordingCrm(BaseConnector):
+MessageCall = CreateMessageLogInput | UpdateMessageLogInput
+
+
+class RecordingCrm(BaseConnector, LogsMessages):
     """A CRM that records every message-log call and can fail or stall on demand."""
 
     name: ClassVar[str] = PLATFORM
 
     def __init__(self) -> None:
         super().__init__(None)
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, MessageCall]] = []
         self.next_id = 0
         self.fail_creates = 0
         self.fail_updates = 0
@@ -60,14 +69,14 @@ class RecordingCrm(BaseConnector):
         self.create_gate: asyncio.Event | None = None
         self.create_entered = asyncio.Event()
 
-    async def create_call_log(self, **kwargs: Any) -> CreateCallLogResult:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         raise NotImplementedError
 
-    async def update_call_log(self, **kwargs: Any) -> UpdateCallLogResult:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
         raise NotImplementedError
 
-    async def create_message_log(self, **kwargs: Any) -> CreateMessageLogResult:
-        self.calls.append(("create", kwargs))
+    async def create_message_log(self, log: CreateMessageLogInput, /) -> CreateMessageLogResult:
+        self.calls.append(("create", log))
         self.create_entered.set()
         if self.create_gate is not None:
             await self.create_gate.wait()
@@ -81,8 +90,8 @@ class RecordingCrm(BaseConnector):
             log_id=f"L{self.next_id}", return_message=ReturnMessage("Message logged", "success", 1000)
         )
 
-    async def update_message_log(self, **kwargs: Any) -> UpdateMessageLogResult:
-        self.calls.append(("update", kwargs))
+    async def update_message_log(self, log: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
+        self.calls.append(("update", log))
         if self.fail_updates:
             self.fail_updates -= 1
             raise CrmNotFound("gone", status=404, platform=PLATFORM)
@@ -90,7 +99,17 @@ class RecordingCrm(BaseConnector):
 
     def ops(self) -> list[tuple[str, str]]:
         """(operation, message id) per call, in call order."""
-        return [(op, str((kwargs.get("message") or {}).get("id"))) for op, kwargs in self.calls]
+        return [(op, str(call.message.id if call.message else None)) for op, call in self.calls]
+
+    def created(self, index: int) -> CreateMessageLogInput:
+        call = self.calls[index][1]
+        assert isinstance(call, CreateMessageLogInput)
+        return call
+
+    def updated(self, index: int) -> UpdateMessageLogInput:
+        call = self.calls[index][1]
+        assert isinstance(call, UpdateMessageLogInput)
+        return call
 
 
 @pytest.fixture
@@ -183,7 +202,7 @@ async def test_one_request_of_three_new_messages_creates_once_then_updates_oldes
         "messageLogs": {"1": "L1", "2": "L1", "3": "L1"},
     }
     assert crm.ops() == [("create", "1"), ("update", "2"), ("update", "3")]
-    assert crm.calls[1][1]["existing_message_log"].third_party_log_id == "L1"
+    assert crm.updated(1).existing_message_log.third_party_log_id == "L1"
     rows = await store.message_logs.by_ids(["1", "2", "3"], platform=PLATFORM)
     assert {(row.id, row.third_party_log_id, row.state) for row in rows} == {
         ("1", "L1", "created"),
@@ -296,8 +315,11 @@ async def test_a_create_without_log_id_stores_nothing_and_the_next_message_creat
 ) -> None:
     crm.no_log_id = True
     answer = await log(context, request(sms(2, "two"), sms(1, "one")))
-    assert answer["successful"] is True and answer["logIds"] == []
-    assert answer["returnMessage"]["message"] == "Not logged"
+    # Nothing logged: the answer says so and why (issue 9: "nothing is written, and the user is told why").
+    assert answer == {
+        "successful": False,
+        "returnMessage": {"message": "Not logged", "messageType": "warning", "ttl": 3000},
+    }
     assert crm.ops() == [("create", "1"), ("create", "2")]
     assert await store.message_logs.by_ids(["1", "2"], platform=PLATFORM) == []
 
@@ -346,9 +368,10 @@ async def test_group_sms_is_logged_per_contact_with_suffixed_ids_and_cached_corr
     )
     answer = await log(context, body)
     assert answer["logIds"] == ["5-1"]
-    _op, kwargs = crm.calls[0]
-    assert kwargs["message"]["id"] == "5-1" and kwargs["message"]["to"] == group["to"]
-    assert kwargs["correspondents"] == [[{"id": "2", "name": "Bob Sample"}]]
+    created = crm.created(0)
+    assert created.message is not None
+    assert created.message.id == "5-1" and created.message.raw["to"] == group["to"]
+    assert created.correspondents == ([{"id": "2", "name": "Bob Sample"}],)
     [row] = await store.message_logs.by_ids(["5-1"], platform=PLATFORM)
     assert (row.conversation_id, row.conversation_log_id) == ("conv-1-1", "conv-1-2026-07-14-1")
 
@@ -366,10 +389,10 @@ async def test_media_links_reach_create_and_update(context: ServerContext, crm: 
         "attachments": [{"id": 10, "uri": uri, "type": "AudioRecording", "link": "https://app/vm/10"}],
     }
     await log(context, request(voicemail, fax, log_info={"rcAccessToken": "rc-token"}))
-    (_c, created), (_u, updated) = crm.calls
-    assert created["fax_doc_link"] == "https://app/fax/9"
-    assert created["fax_download_link"] == f"{uri}?access_token=rc-token"
-    assert updated["recording_link"] == "https://app/vm/10"  # P-7: passed to updates too
+    created, updated = crm.created(0), crm.updated(1)
+    assert created.media.fax_doc_link == "https://app/fax/9"
+    assert created.media.fax_download_link == f"{uri}?access_token=rc-token"
+    assert updated.media.recording_link == "https://app/vm/10"  # P-7: passed to updates too
 
 
 async def test_selected_messages_are_composed_into_one_new_log(
@@ -383,12 +406,14 @@ async def test_selected_messages_are_composed_into_one_new_log(
     )
     answer = await log(context, body)
     assert answer["logIds"] == ["1", "3"] and answer["messageLogs"] == {"1": "L1", "3": "L1"}
-    [(op, kwargs)] = crm.calls
-    assert op == "create" and [message["id"] for message in kwargs["messages"]] == [1, 3]
-    content = kwargs["shared_sms_log_content"]
-    assert content["subject"] == "SMS conversation with Ann Example on 2026-07-14"
-    assert content["body"].index("First") < content["body"].index("Third")
-    assert "Second" not in content["body"] and "Conversation (2 messages)" in content["body"]
+    [(op, _)] = crm.calls
+    selected = crm.created(0)
+    assert op == "create" and [message.raw["id"] for message in selected.messages] == [1, 3]
+    content = selected.shared_sms_log_content
+    assert content is not None
+    assert content.subject == "SMS conversation with Ann Example on 2026-07-14"
+    assert content.body.index("First") < content.body.index("Third")
+    assert "Second" not in content.body and "Conversation (2 messages)" in content.body
     assert await store.message_logs.conversation_log("conv-1-2026-07-14", platform=PLATFORM) is None
 
     crm.calls.clear()
@@ -437,13 +462,14 @@ async def test_shared_sms_creates_one_conversation_log_then_rewrites_it(
     assert created["logIds"] == ["shared-conv"] and created["messageLogs"] == {"shared-conv": "L1"}
     updated = await log(context, shared(note, note))
     assert updated["logIds"] == [] and updated["messageLogs"] == {"shared-conv": "L1"}
-    (op1, first), (op2, second) = crm.calls
-    assert (op1, op2) == ("create", "update")
-    assert first["shared_sms_log_content"]["subject"] == "SMS conversation with Ann Example"
-    assert "Receiving call queue: Support Queue" in first["shared_sms_log_content"]["body"]
-    assert "Conversation (2 notes)" in second["shared_sms_log_content"]["body"]
-    assert second["existing_message_log"].third_party_log_id == "L1"
-    assert "message" not in first and "owner_name" not in first
+    assert [op for op, _ in crm.calls] == ["create", "update"]
+    first, second = crm.created(0), crm.updated(1)
+    assert first.shared_sms_log_content is not None and second.shared_sms_log_content is not None
+    assert first.shared_sms_log_content.subject == "SMS conversation with Ann Example"
+    assert "Receiving call queue: Support Queue" in first.shared_sms_log_content.body
+    assert "Conversation (2 notes)" in second.shared_sms_log_content.body
+    assert second.existing_message_log.third_party_log_id == "L1"
+    assert first.message is None and first.owner_name is None and first.assignee_name is None
     row = await store.message_logs.get("shared-conv", platform=PLATFORM)
     assert row is not None and row.third_party_log_id == "L1"
 

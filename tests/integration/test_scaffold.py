@@ -126,7 +126,7 @@ def test_the_generated_conformance_tests_pass(project: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     progress = result.stdout.split()[0]  # `-q` twice (ours and the project's addopts): only the dots
-    assert progress == "." * 9, result.stdout  # 8 conformance checks, none skipped, and the own test
+    assert progress == "." * 10, result.stdout  # 9 conformance checks, none skipped, and the own test
 
 
 def test_appconnect_check_accepts_the_generated_connector(project: Path, tmp_path: Path) -> None:

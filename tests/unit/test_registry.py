@@ -2,50 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any
 
 import pytest
 
-from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.base import BaseConnector, ConnectorContext, FindsContacts, ListsUsers
+from appconnect.connectors.inputs import (
+    CallRecord,
+    CreateCallLogInput,
+    CrmInput,
+    FindContactInput,
+    UpdateCallLogInput,
+)
 from appconnect.connectors.registry import (
     ConnectorNotFound,
     ConnectorRegistry,
     ManifestNotFound,
     RegistryError,
 )
-from appconnect.connectors.types import AuthType, CreateCallLogResult, UpdateCallLogResult
+from appconnect.connectors.types import (
+    AuthType,
+    Contact,
+    ContactInfo,
+    CreateCallLogResult,
+    CrmUser,
+    FindContactResult,
+    UpdateCallLogResult,
+)
+from appconnect.domain import CallLogLink, User
 
 
-class MinimalCrm(BaseConnector):
+class MinimalCrm(BaseConnector, FindsContacts):
     name = "minimal"
     auth_type = AuthType.API_KEY
-    manifest: ClassVar[dict[str, str]] = {"name": "minimal", "displayName": "Minimal"}
+    manifest = MappingProxyType({"name": "minimal", "displayName": "Minimal"})
 
-    async def create_call_log(self, **kwargs: Any) -> CreateCallLogResult:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         return CreateCallLogResult(log_id="1")
 
-    async def update_call_log(self, **kwargs: Any) -> UpdateCallLogResult:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
         return UpdateCallLogResult()
 
-    async def find_contact(self, **kwargs: Any) -> str:
-        return "own"
+    async def find_contact(self, lookup: FindContactInput, /) -> FindContactResult:
+        return FindContactResult(matched_contact_info=(Contact(id=1, name="own"),))
 
 
 class NoUpdate:
     name = "broken"
 
-    async def create_call_log(self, **kwargs: Any) -> None:
-        return None
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
+        return CreateCallLogResult(log_id=None)
+
+
+class NoDefaults:
+    """Both logging interfaces, but none of the other `Connector` members (no `BaseConnector`)."""
+
+    name = "bare"
+
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
+        return CreateCallLogResult(log_id="1")
+
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
+        return UpdateCallLogResult()
 
 
 def test_a_connector_without_update_call_log_is_refused() -> None:
     with pytest.raises(RegistryError, match=r"^Connector broken missing required method: updateCallLog$"):
-        ConnectorRegistry().register("broken", NoUpdate())
+        ConnectorRegistry().register("broken", NoUpdate())  # type: ignore[arg-type]
 
 
 def test_a_connector_without_create_call_log_is_refused() -> None:
     with pytest.raises(RegistryError, match=r"missing required method: createCallLog$"):
-        ConnectorRegistry().register("empty", object())
+        ConnectorRegistry().register("empty", object())  # type: ignore[arg-type]
+
+
+def test_a_connector_without_the_other_members_is_refused_with_what_is_missing() -> None:
+    with pytest.raises(
+        RegistryError, match=r"^Connector bare is missing manifest, allowed_hosts, .*BaseConnector"
+    ):
+        ConnectorRegistry().register("bare", NoDefaults())  # type: ignore[arg-type]
 
 
 def test_interfaces_fill_gaps_without_mutating_the_connector() -> None:
@@ -53,17 +89,18 @@ def test_interfaces_fill_gaps_without_mutating_the_connector() -> None:
     connector = MinimalCrm()
     registry.register("minimal", connector)
 
-    async def get_user_list(**kwargs: Any) -> list[str]:
-        return ["u"]
+    async def get_user_list(admin: CrmInput, /) -> list[CrmUser]:
+        return [CrmUser(id="u", name="U")]
 
-    async def find_contact(**kwargs: Any) -> str:
-        return "registered"
+    async def find_contact(lookup: FindContactInput, /) -> FindContactResult:
+        return FindContactResult(matched_contact_info=())
 
     registry.register_interface("minimal", "getUserList", get_user_list)
     registry.register_interface("minimal", "findContact", find_contact)
     composed = registry.get("minimal")
+    assert isinstance(composed, ListsUsers) and isinstance(composed, FindsContacts)
     assert composed.get_user_list is get_user_list
-    assert composed.find_contact.__self__ is connector  # the connector's own method wins
+    assert getattr(composed.find_contact, "__self__", None) is connector  # the connector's own method wins
     assert not hasattr(connector, "get_user_list")
     assert "getUserList" in registry.implemented("minimal")
     assert registry.capabilities("minimal")["registeredInterfaces"] == ["find_contact", "get_user_list"]
@@ -94,7 +131,7 @@ def test_manifest_lookup_with_and_without_fallback() -> None:
 def test_unregister_removes_connector_manifest_and_interfaces() -> None:
     registry = ConnectorRegistry()
     registry.register("minimal", MinimalCrm())
-    registry.register_interface("minimal", "getUserList", lambda **_: [])
+    registry.register_interface("minimal", "getUserList", lambda _admin: [])
     registry.unregister("minimal")
     assert not registry.has("minimal")
     with pytest.raises(ManifestNotFound):
@@ -139,7 +176,7 @@ def test_connectors_are_discovered_through_entry_points(monkeypatch: pytest.Monk
     context = ConnectorContext(http=None, settings=None)  # type: ignore[arg-type]
     assert registry.load_entry_points(context) == ["minimal"]
     assert seen == [context]
-    assert registry.get("minimal").context is context
+    assert getattr(registry.get("minimal"), "context", None) is context
 
 
 def test_connector_settings_default_to_the_real_service_and_can_be_overridden(
@@ -161,7 +198,7 @@ def test_extra_connectors_are_loaded_from_module_factory_paths() -> None:
     registry = ConnectorRegistry()
     context = ConnectorContext(http=None, settings=None)  # type: ignore[arg-type]
     assert registry.load_factories(("tests.unit.test_registry:minimal_factory",), context) == ["minimal"]
-    assert registry.get("minimal").context is context
+    assert getattr(registry.get("minimal"), "context", None) is context
 
 
 @pytest.mark.parametrize(
@@ -183,3 +220,33 @@ def test_capability_protocols_recognise_what_a_connector_implements() -> None:
     assert isinstance(pipedrive_crm, base.ListsUsers) and isinstance(pipedrive_crm, base.UsesOAuth)
     assert not isinstance(sample_crm, base.ListsUsers)
     assert not isinstance(sample_crm, base.LogsServerSide)
+
+
+async def test_a_platform_of_registered_functions_only_is_a_typed_connector() -> None:
+    registry = ConnectorRegistry()
+
+    async def create(call: CreateCallLogInput, /) -> CreateCallLogResult:
+        return CreateCallLogResult(log_id=f"made-{call.call_log.session_id}")
+
+    registry.register_interface("functions", "createCallLog", create)
+    connector = registry.get("functions")
+    assert connector.name == "functions" and connector.get_auth_type() == "apiKey"
+    assert not isinstance(connector, FindsContacts)
+    call = CreateCallLogInput(
+        user=User(id="u", platform="functions"),
+        auth_header="",
+        contact_info=ContactInfo(id=1, phone_number=None),
+        call_log=CallRecord.of({"sessionId": "s1"}),
+    )
+    assert (await connector.create_call_log(call)).log_id == "made-s1"
+    with pytest.raises(NotImplementedError, match="updateCallLog"):
+        await connector.update_call_log(
+            UpdateCallLogInput(
+                user=call.user,
+                auth_header="",
+                existing_call_log=CallLogLink(
+                    id="1", session_id="s1", extension_number="", hashed_extension_id="",
+                    platform="functions", third_party_log_id="x", user_id="u", contact_id=None,
+                ),
+            )
+        )  # fmt: skip

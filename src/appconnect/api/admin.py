@@ -11,14 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from appconnect.api.deps import ContextDep, SessionDep, rc_access_token
-from appconnect.api.responses import PLEASE_AUTHORIZE, plain, reply
-from appconnect.api.session import RequestSession
+from appconnect.api.deps import ContextDep, CurrentSessionUserNotFound, SessionRoute, rc_access_token
+from appconnect.api.responses import reply
 from appconnect.contract import WireModel
 from appconnect.services import admin
 from appconnect.services.managed_auth import PortalSource
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], route_class=SessionRoute)
 
 
 class AdminSettingsUpdate(WireModel):
@@ -33,13 +32,6 @@ class ManagedAuthUpdate(WireModel):
     rc_extension_id: Any = Field(default=None, alias="rcExtensionId")
     rc_user_name: Any = Field(default=None, alias="rcUserName")
     rc_access_token: Any = Field(default=None, alias="rcAccessToken")
-
-
-def _session_user(session: RequestSession) -> str | Response:
-    """The session's user id, or the refusal: no token -> "Please go to…", invalid -> "User not found"."""
-    if session.claims is None:
-        return plain("User not found" if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
-    return session.claims.user_id
 
 
 def _portal(connector_id: str | None, dev_rc_account_id: str | None, is_private: str | None) -> PortalSource:
@@ -61,11 +53,12 @@ async def post_admin_settings(body: AdminSettingsUpdate, request: Request, conte
 
 
 @router.get("/admin/settings")
-async def get_admin_settings(request: Request, context: ContextDep, session: SessionDep) -> Response:
-    user_id = _session_user(session)
-    if isinstance(user_id, Response):
-        return user_id
-    answer = await admin.admin_settings(context, user_id=user_id, rc_access_token=rc_access_token(request))
+async def get_admin_settings(
+    request: Request, context: ContextDep, session: CurrentSessionUserNotFound
+) -> Response:
+    answer = await admin.admin_settings(
+        context, user_id=session.user_id, rc_access_token=rc_access_token(request)
+    )
     return reply(answer)
 
 
@@ -73,17 +66,14 @@ async def get_admin_settings(request: Request, context: ContextDep, session: Ses
 async def get_managed_auth(
     request: Request,
     context: ContextDep,
-    session: SessionDep,
+    session: CurrentSessionUserNotFound,
     connectorId: str | None = None,
     devRcAccountId: str | None = None,
     isPrivate: str | None = None,
 ) -> Response:
-    user_id = _session_user(session)
-    if isinstance(user_id, Response):
-        return user_id
     answer = await admin.managed_auth_settings(
         context,
-        user_id=user_id,
+        user_id=session.user_id,
         rc_access_token=rc_access_token(request),
         source=_portal(connectorId, devRcAccountId, isPrivate),
     )
@@ -92,14 +82,11 @@ async def get_managed_auth(
 
 @router.post("/admin/managedAuth")
 async def post_managed_auth(
-    body: ManagedAuthUpdate, request: Request, context: ContextDep, session: SessionDep
+    body: ManagedAuthUpdate, request: Request, context: ContextDep, session: CurrentSessionUserNotFound
 ) -> Response:
-    user_id = _session_user(session)
-    if isinstance(user_id, Response):
-        return user_id
     answer = await admin.update_managed_auth(
         context,
-        user_id=user_id,
+        user_id=session.user_id,
         rc_access_token=rc_access_token(request, body.rc_access_token),
         body=body.wire(),
     )

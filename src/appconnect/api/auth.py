@@ -7,17 +7,21 @@ from typing import Any
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field
 
-from appconnect.api.deps import ContextDep, SessionDep, rc_access_token
-from appconnect.api.responses import PLEASE_AUTHORIZE, plain, reply
+from appconnect.api.deps import (
+    ContextDep,
+    CurrentSessionInvalidJwt,
+    CurrentSessionUserNotFound,
+    SessionDep,
+    SessionRoute,
+    rc_access_token,
+)
+from appconnect.api.responses import INVALID_JWT, plain, reply
 from appconnect.compose import is_truthy
 from appconnect.contract import WireModel
 from appconnect.services import admin, login
 from appconnect.services.managed_auth import PortalSource
 
-router = APIRouter(tags=["auth"])
-
-INVALID_JWT = "Invalid JWT token"
-USER_NOT_FOUND = "User not found"
+router = APIRouter(tags=["auth"], route_class=SessionRoute)
 
 
 class ApiKeyLoginRequest(WireModel):
@@ -72,21 +76,13 @@ async def api_key_login(
 
 
 @router.post("/unAuthorize")
-async def unauthorize(context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None:
-        return plain(USER_NOT_FOUND if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
-    return reply(
-        await login.unauthorize(context, user_id=session.claims.user_id, platform=session.platform or "")
-    )
+async def unauthorize(context: ContextDep, session: CurrentSessionUserNotFound) -> Response:
+    return reply(await login.unauthorize(context, user_id=session.user_id, platform=session.platform))
 
 
 @router.get("/authValidation")
-async def auth_validation(context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None:
-        return plain(INVALID_JWT if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
-    return reply(
-        await login.auth_validation(context, user_id=session.claims.user_id, platform=session.platform or "")
-    )
+async def auth_validation(context: ContextDep, session: CurrentSessionInvalidJwt) -> Response:
+    return reply(await login.auth_validation(context, user_id=session.user_id, platform=session.platform))
 
 
 @router.get("/licenseStatus")
@@ -99,10 +95,8 @@ async def license_status(context: ContextDep, session: SessionDep) -> Response:
 
 
 @router.get("/hostname")
-async def hostname(context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None:
-        return plain(USER_NOT_FOUND if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
-    return reply(await login.stored_hostname(context, user_id=session.claims.user_id))
+async def hostname(context: ContextDep, session: CurrentSessionUserNotFound) -> Response:
+    return reply(await login.stored_hostname(context, user_id=session.user_id))
 
 
 @router.get("/userInfoHash")

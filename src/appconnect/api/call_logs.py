@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from appconnect.api.deps import ContextDep, LoggingCallerDep, SessionDep
-from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
+from appconnect.api.deps import (
+    ContextDep,
+    CurrentSession,
+    CurrentSessionInvalidJwt,
+    LoggingCallerDep,
+    SessionRoute,
+)
+from appconnect.api.responses import result
 from appconnect.contract import (
     CacheNoteRequest,
     CreateCallLogRequest,
@@ -14,19 +20,17 @@ from appconnect.contract import (
 )
 from appconnect.services import call_logs
 
-router = APIRouter(tags=["call logs"])
+router = APIRouter(tags=["call logs"], route_class=SessionRoute)
 
 
 @router.post("/callLog")
 async def create_call_log(
-    body: CreateCallLogRequest, context: ContextDep, session: SessionDep, caller: LoggingCallerDep
+    body: CreateCallLogRequest, context: ContextDep, session: CurrentSession, caller: LoggingCallerDep
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     outcome = await call_logs.create_call_log(
         context,
         user_id=session.user_id,
-        platform=session.platform or "",
+        platform=session.platform,
         request=body,
         rc_account_id_header=caller.rc_account_id,
         is_from_sscl=caller.is_from_sscl,
@@ -36,14 +40,12 @@ async def create_call_log(
 
 @router.patch("/callLog")
 async def update_call_log(
-    body: UpdateCallLogRequest, context: ContextDep, session: SessionDep, caller: LoggingCallerDep
+    body: UpdateCallLogRequest, context: ContextDep, session: CurrentSession, caller: LoggingCallerDep
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     outcome = await call_logs.update_call_log(
         context,
         user_id=session.user_id,
-        platform=session.platform or "",
+        platform=session.platform,
         request=body,
         rc_account_id_header=caller.rc_account_id,
         is_from_sscl=caller.is_from_sscl,
@@ -54,18 +56,16 @@ async def update_call_log(
 @router.get("/callLog")
 async def get_call_log(
     context: ContextDep,
-    session: SessionDep,
+    session: CurrentSession,
     sessionIds: str | None = None,
     extensionNumber: str | None = None,
     hashedExtensionId: str | None = None,
     requireDetails: str | None = None,
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     outcome = await call_logs.get_call_logs(
         context,
         user_id=session.user_id,
-        platform=session.platform or "",
+        platform=session.platform,
         session_ids=sessionIds,
         extension_number=extensionNumber,
         hashed_extension_id=hashedExtensionId,
@@ -76,21 +76,17 @@ async def get_call_log(
 
 @router.put("/callDisposition")
 async def put_call_disposition(
-    body: DispositionRequest, context: ContextDep, session: SessionDep
+    body: DispositionRequest, context: ContextDep, session: CurrentSessionInvalidJwt
 ) -> Response:
-    if session.claims is None:
-        return plain("Invalid JWT token" if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
     outcome = await call_logs.upsert_call_disposition(
-        context, user_id=session.user_id, platform=session.platform or "", request=body
+        context, user_id=session.user_id, platform=session.platform, request=body
     )
     return result(outcome.body, revoked=outcome.revoked)
 
 
 @router.post("/callLog/cacheNote")
-async def cache_note(body: CacheNoteRequest, context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
+async def cache_note(body: CacheNoteRequest, context: ContextDep, session: CurrentSession) -> Response:
     outcome = await call_logs.cache_note(
-        context, session_id=body.session_id, note=body.note, platform=session.platform or ""
+        context, session_id=body.session_id, note=body.note, platform=session.platform
     )
     return result(outcome.body)

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from appconnect.api.deps import ContextDep, SessionDep
-from appconnect.api.responses import PLEASE_AUTHORIZE, error_json, plain, result
+from appconnect.api.deps import ContextDep, CurrentSession, CurrentSessionInvalidJwt, SessionRoute
+from appconnect.api.responses import error_json, result
 from appconnect.contract import CreateContactRequest
 from appconnect.services import contacts
 
-router = APIRouter(tags=["contacts"])
+router = APIRouter(tags=["contacts"], route_class=SessionRoute)
 
 
 @router.get("/contact")
 async def find_contact(
     context: ContextDep,
-    session: SessionDep,
+    session: CurrentSession,
     phoneNumber: str | None = None,
     overridingFormat: str | None = None,
     isExtension: str | None = None,
     isForceRefreshAccountData: str | None = None,
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     if not phoneNumber:
         return error_json("phoneNumber is required")
     outcome = await contacts.find_contact(
         context,
-        user_id=session.claims.user_id,
-        platform=session.platform or "",
+        user_id=session.user_id,
+        platform=session.platform,
         phone_number=phoneNumber.replace(" ", "+", 1),  # a `+` that arrived URL-decoded as a space
         overriding_format=overridingFormat,
         is_extension=isExtension == "true",
@@ -38,20 +36,18 @@ async def find_contact(
 
 
 @router.post("/contact")
-async def create_contact(body: CreateContactRequest, context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
+async def create_contact(
+    body: CreateContactRequest, context: ContextDep, session: CurrentSession
+) -> Response:
     outcome = await contacts.create_contact(
-        context, user_id=session.claims.user_id, platform=session.platform or "", request=body
+        context, user_id=session.user_id, platform=session.platform, request=body
     )
     return result(outcome.body, revoked=outcome.revoked)
 
 
 @router.get("/custom/contact/search")
-async def search_contacts(context: ContextDep, session: SessionDep, name: str = "") -> Response:
-    if session.claims is None:
-        return plain("Invalid JWT token" if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
+async def search_contacts(context: ContextDep, session: CurrentSessionInvalidJwt, name: str = "") -> Response:
     outcome = await contacts.find_contact_with_name(
-        context, user_id=session.claims.user_id, platform=session.platform or "", name=name
+        context, user_id=session.user_id, platform=session.platform, name=name
     )
     return result(outcome.body, revoked=outcome.revoked)

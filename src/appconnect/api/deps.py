@@ -1,28 +1,138 @@
-"""Request-scoped dependencies: the server context and the caller's session."""
+"""Request-scoped dependencies: the server context, the caller's session, the logging headers.
+
+`CurrentSession` (and its variants) is how a route says it needs the App Connect JWT: the
+dependency answers the contract's 400 itself, and `SessionRoute` checks it before the request body
+is read, so an unauthenticated request is refused whatever its body holds (and however large).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.responses import Response
 
+from appconnect.api.responses import (
+    INVALID_JWT,
+    PLEASE_AUTHORIZE,
+    UNKNOWN_PLATFORM,
+    USER_NOT_FOUND_TEXT,
+    plain,
+)
 from appconnect.api.session import ANONYMOUS, RequestSession
 from appconnect.services.context import ServerContext
 
 
-def get_context(request: Request) -> ServerContext:
+async def get_context(request: Request) -> ServerContext:
     context: ServerContext = request.app.state.context
     return context
 
 
-def get_session(request: Request) -> RequestSession:
+def session_of(request: Request) -> RequestSession:
+    """What `SessionMiddleware` proved about the caller (anonymous when it did not run)."""
     session = request.scope.get("state", {}).get("session")
     return session if isinstance(session, RequestSession) else ANONYMOUS
 
 
+async def get_session(request: Request) -> RequestSession:
+    return session_of(request)
+
+
 ContextDep = Annotated[ServerContext, Depends(get_context)]
 SessionDep = Annotated[RequestSession, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A verified App Connect session: whose it is and the CRM platform it is for (may be "")."""
+
+    user_id: str
+    platform: str
+
+
+class SessionRefused(Exception):
+    """The request has no usable session; `text` is the contract's 400 answer for the route."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class RequireSession:
+    """The dependency behind `CurrentSession`: the verified session, or the route's 400 answer.
+
+    Routes word the refusal of an invalid legacy `jwtToken` query parameter differently (spec
+    platform §10.2); `invalid_query_token` is that route's text. No token at all is always
+    `Please go to Settings and authorize CRM platform`.
+    """
+
+    def __init__(self, *, invalid_query_token: str = PLEASE_AUTHORIZE) -> None:
+        self.invalid_query_token = invalid_query_token
+
+    def refusal(self, session: RequestSession) -> str | None:
+        """The 400 text for `session`, or None when it is signed in."""
+        if session.claims is not None:
+            return None
+        return self.invalid_query_token if session.invalid_query_token else PLEASE_AUTHORIZE
+
+    async def __call__(self, request: Request) -> SignedIn:
+        session = session_of(request)
+        text = self.refusal(session)
+        if text is not None or session.claims is None:
+            raise SessionRefused(text or PLEASE_AUTHORIZE)
+        return SignedIn(user_id=session.claims.user_id, platform=session.claims.platform or "")
+
+
+CurrentSession = Annotated[SignedIn, Depends(RequireSession())]
+"""The caller's session; invalid query token -> `Please go to Settings and authorize CRM platform`."""
+CurrentSessionInvalidJwt = Annotated[SignedIn, Depends(RequireSession(invalid_query_token=INVALID_JWT))]
+"""The caller's session; invalid query token -> `Invalid JWT token`."""
+CurrentSessionUserNotFound = Annotated[
+    SignedIn, Depends(RequireSession(invalid_query_token=USER_NOT_FOUND_TEXT))
+]
+"""The caller's session; invalid query token -> `User not found`."""
+CurrentSessionUnknownPlatform = Annotated[
+    SignedIn, Depends(RequireSession(invalid_query_token=UNKNOWN_PLATFORM))
+]
+"""The caller's session; invalid query token -> `Unknown platform` (`POST /user/settings`)."""
+
+
+def _guard_of(dependant: Dependant) -> RequireSession | None:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, RequireSession):
+            return dependency.call
+        nested = _guard_of(dependency)
+        if nested is not None:
+            return nested
+    return None
+
+
+class SessionRoute(APIRoute):
+    """A route that refuses a missing or invalid session before FastAPI reads and validates the body.
+
+    Without it, FastAPI parses the body first, so a request with no JWT and a malformed body would
+    be answered with a validation error (and a 100 MB body would be read before anyone looked at
+    the token).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        guard = _guard_of(self.dependant)
+        if guard is None:
+            return handler
+
+        async def guarded(request: Request) -> Response:
+            text = guard.refusal(session_of(request))
+            if text is not None:
+                return plain(text, 400)
+            return await handler(request)
+
+        return guarded
+
 
 SSCL_USER_AGENT = "SSCL"
 
@@ -36,7 +146,7 @@ class LoggingCaller:
     is_from_sscl: bool
 
 
-def get_logging_caller(
+async def get_logging_caller(
     rc_account_id: str | None = Header(default=None), user_agent: str | None = Header(default=None)
 ) -> LoggingCaller:
     return LoggingCaller(rc_account_id=rc_account_id, is_from_sscl=user_agent == SSCL_USER_AGENT)

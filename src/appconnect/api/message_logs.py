@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from appconnect.api.deps import ContextDep, LoggingCallerDep, SessionDep
-from appconnect.api.responses import PLEASE_AUTHORIZE, plain, result
+from appconnect.api.deps import ContextDep, CurrentSession, LoggingCallerDep, SessionRoute
+from appconnect.api.responses import result
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
 from appconnect.services import message_logs
 
-router = APIRouter(tags=["message logs"])
+router = APIRouter(tags=["message logs"], route_class=SessionRoute)
 
 
 @router.post("/messageLog")
 async def create_message_log(
-    body: MessageLogRequest, context: ContextDep, session: SessionDep, caller: LoggingCallerDep
+    body: MessageLogRequest, context: ContextDep, session: CurrentSession, caller: LoggingCallerDep
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     outcome = await message_logs.create_message_log(
         context,
         user_id=session.user_id,
-        platform=session.platform or "",
+        platform=session.platform,
         request=body,
         rc_account_id_header=caller.rc_account_id,
     )
@@ -30,11 +28,9 @@ async def create_message_log(
 
 @router.post("/messageLog/match")
 async def match_message_logs(
-    body: MessageLogMatchRequest, context: ContextDep, session: SessionDep
+    body: MessageLogMatchRequest, context: ContextDep, session: CurrentSession
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     outcome = await message_logs.match_message_logs(
-        context, user_id=session.user_id, platform=session.platform or "", request=body
+        context, user_id=session.user_id, platform=session.platform, request=body
     )
     return result(outcome.body)

@@ -9,6 +9,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from appconnect.services.replies import Reply
 
 PLEASE_AUTHORIZE = "Please go to Settings and authorize CRM platform"
+INVALID_JWT = "Invalid JWT token"
+USER_NOT_FOUND_TEXT = "User not found"
+UNKNOWN_PLATFORM = "Unknown platform"
 
 
 def plain(text: str, status_code: int = 200) -> Response:

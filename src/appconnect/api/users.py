@@ -7,12 +7,19 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from appconnect.api.deps import ContextDep, SessionDep, rc_access_token
-from appconnect.api.responses import PLEASE_AUTHORIZE, plain, reply, result
+from appconnect.api.deps import (
+    ContextDep,
+    CurrentSession,
+    CurrentSessionInvalidJwt,
+    CurrentSessionUnknownPlatform,
+    SessionRoute,
+    rc_access_token,
+)
+from appconnect.api.responses import UNKNOWN_PLATFORM, plain, reply, result
 from appconnect.contract import WireModel
 from appconnect.services import users
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=SessionRoute)
 
 
 class UserSettingsUpdate(WireModel):
@@ -22,13 +29,11 @@ class UserSettingsUpdate(WireModel):
 
 @router.get("/user/settings")
 async def get_user_settings(
-    request: Request, context: ContextDep, session: SessionDep, rcAccountId: str | None = None
+    request: Request, context: ContextDep, session: CurrentSession, rcAccountId: str | None = None
 ) -> Response:
-    if session.claims is None:
-        return plain(PLEASE_AUTHORIZE, 400)
     answer = await users.effective_settings(
         context,
-        user_id=session.claims.user_id,
+        user_id=session.user_id,
         rc_access_token=rc_access_token(request),
         hashed_account_id=rcAccountId or None,
     )
@@ -36,15 +41,15 @@ async def get_user_settings(
 
 
 @router.post("/user/settings")
-async def post_user_settings(body: UserSettingsUpdate, context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None and not session.invalid_query_token:
-        return plain(PLEASE_AUTHORIZE, 400)
-    if session.claims is None or not session.claims.platform:
-        return plain("Unknown platform", 400)
+async def post_user_settings(
+    body: UserSettingsUpdate, context: ContextDep, session: CurrentSessionUnknownPlatform
+) -> Response:
+    if not session.platform:
+        return plain(UNKNOWN_PLATFORM, 400)
     answer = await users.update_settings(
         context,
-        user_id=session.claims.user_id,
-        platform=session.claims.platform,
+        user_id=session.user_id,
+        platform=session.platform,
         user_settings=body.user_settings,
         keys_to_remove=body.setting_keys_to_remove,
     )
@@ -60,10 +65,8 @@ async def preload_settings(request: Request, context: ContextDep, rcAccountId: s
 
 
 @router.post("/user/refreshInfo")
-async def refresh_user_info(context: ContextDep, session: SessionDep) -> Response:
-    if session.claims is None:
-        return plain("Invalid JWT token" if session.invalid_query_token else PLEASE_AUTHORIZE, 400)
+async def refresh_user_info(context: ContextDep, session: CurrentSessionInvalidJwt) -> Response:
     outcome = await users.refresh_user_info(
-        context, user_id=session.claims.user_id, platform=session.platform or "Unknown"
+        context, user_id=session.user_id, platform=session.platform or "Unknown"
     )
     return result(outcome.body, revoked=outcome.revoked)

@@ -17,7 +17,17 @@ from typing import Any
 
 import structlog
 
-from appconnect.connectors.base import INTERFACE_NAMES, REQUIRED_INTERFACES, ConnectorContext
+from appconnect.connectors.base import (
+    INTERFACE_NAMES,
+    REQUIRED_INTERFACES,
+    AccountDataSource,
+    BaseConnector,
+    Connector,
+    ConnectorContext,
+)
+from appconnect.connectors.inputs import CreateCallLogInput, UpdateCallLogInput
+from appconnect.connectors.types import CreateCallLogResult, UpdateCallLogResult
+from appconnect.domain import User
 
 log = structlog.get_logger(__name__)
 
@@ -69,55 +79,138 @@ def _python_name(interface: str) -> str:
     return INTERFACE_NAMES.get(interface, interface)
 
 
-class ComposedConnector:
-    """A read-only view: the connector's own methods, with registered interfaces filling gaps.
+def _missing_members(connector: object) -> list[str]:
+    """The `Connector` members `connector` lacks (required interfaces first)."""
+    required = [method for method in REQUIRED_INTERFACES if not callable(getattr(connector, method, None))]
+    others = [
+        member
+        for member in (
+            "name",
+            "manifest",
+            "allowed_hosts",
+            "login_hostname_placeholders",
+            "refresh_on_unauthorized",
+            "account_data",
+            "get_auth_type",
+            "get_log_format_type",
+            "get_basic_auth",
+            "startup",
+            "shutdown",
+        )
+        if not hasattr(connector, member)
+    ]
+    return required + others
 
-    The connector object itself is never modified.
+
+class ComposedConnector:
+    """A platform's connector with registered interface functions filling its gaps (spec platform §7.2).
+
+    Every interface is a real attribute of the instance (the connector's own bound method, or the
+    registered function), so `isinstance(composed, FindsContacts)` answers as it would for a
+    connector that implements the function itself. The connector object is never modified.
     """
 
-    def __init__(self, connector: Any | None, interfaces: Mapping[str, Callable[..., Any]]) -> None:
-        self._connector = connector
+    def __init__(
+        self, platform: str, connector: Connector | None, interfaces: Mapping[str, Callable[..., Any]]
+    ) -> None:
+        self.original = connector
+        self.name = connector.name if connector is not None else platform
+        defaults = connector if connector is not None else _Defaults()
+        self.manifest: Mapping[str, Any] | None = defaults.manifest
+        self.allowed_hosts: tuple[str, ...] = defaults.allowed_hosts
+        self.login_hostname_placeholders: tuple[str, ...] = defaults.login_hostname_placeholders
+        self.refresh_on_unauthorized: bool = defaults.refresh_on_unauthorized
+        self.account_data: Mapping[str, AccountDataSource] = defaults.account_data
+        self._defaults: Connector = defaults
+        for snake in {*INTERFACE_NAMES.values(), "routes"} - _OWN_MEMBERS:
+            if connector is not None and callable(getattr(connector, snake, None)):
+                setattr(self, snake, getattr(connector, snake))  # the connector's own method wins
+            elif snake in interfaces:
+                setattr(self, snake, interfaces[snake])
         self._interfaces = dict(interfaces)
 
-    def __getattr__(self, attribute: str) -> Any:
-        connector = self.__dict__["_connector"]
-        if connector is not None and hasattr(connector, attribute):
-            return getattr(connector, attribute)
-        interfaces = self.__dict__["_interfaces"]
-        if attribute in interfaces:
-            return interfaces[attribute]
-        raise AttributeError(attribute)
+    def get_auth_type(self, user: User | None = None, /) -> str:
+        return self._defaults.get_auth_type(user)
 
-    @property
-    def original(self) -> Any | None:
-        return self._connector
+    def get_log_format_type(self, user: User | None = None, /) -> str:
+        return self._defaults.get_log_format_type(user)
+
+    def get_basic_auth(self, api_key: str, /) -> str:
+        return self._defaults.get_basic_auth(api_key)
+
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
+        function = self._interfaces.get("create_call_log")
+        if self.original is None and function is not None:
+            result: CreateCallLogResult = await function(call)
+            return result
+        return await self._defaults.create_call_log(call)
+
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
+        function = self._interfaces.get("update_call_log")
+        if self.original is None and function is not None:
+            result: UpdateCallLogResult = await function(call)
+            return result
+        return await self._defaults.update_call_log(call)
+
+    async def startup(self) -> None:
+        await self._defaults.startup()
+
+    async def shutdown(self) -> None:
+        await self._defaults.shutdown()
+
+
+_OWN_MEMBERS = frozenset(
+    {"get_auth_type", "get_log_format_type", "get_basic_auth", "create_call_log", "update_call_log"}
+)
+
+
+class _Defaults(BaseConnector):
+    """Stands in for the connector of a platform made of registered interfaces only."""
+
+    name = "composed"
+
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
+        raise NotImplementedError("this platform does not implement createCallLog")
+
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
+        raise NotImplementedError("this platform does not implement updateCallLog")
 
 
 class ConnectorRegistry:
     def __init__(self) -> None:
-        self._connectors: dict[str, Any] = {}
+        self._connectors: dict[str, Connector] = {}
         self._manifests: dict[str, dict[str, Any]] = {}
         self._interfaces: dict[str, dict[str, Callable[..., Any]]] = {}
         self._release_notes: dict[str, Any] = {}
 
     # -- registration -------------------------------------------------------------------------
-    def register(self, name: str, connector: Any, manifest: Mapping[str, Any] | None = None) -> None:
+    def register(self, name: str, connector: Connector, manifest: Mapping[str, Any] | None = None) -> None:
         """Register `connector` under `name`, replacing any earlier one of that name.
 
         Raises:
-            RegistryError: `create_call_log` or `update_call_log` is missing.
+            RegistryError: `create_call_log` or `update_call_log` is missing, or another `Connector`
+                member is (subclass `BaseConnector` for the defaults).
         """
-        for method in REQUIRED_INTERFACES:
-            if not callable(getattr(connector, method, None)):
-                camel = next(key for key, value in INTERFACE_NAMES.items() if value == method)
+        missing = _missing_members(connector)
+        if missing:
+            first = missing[0]
+            if first in REQUIRED_INTERFACES:
+                camel = next(key for key, value in INTERFACE_NAMES.items() if value == first)
                 raise RegistryError(f"Connector {name} missing required method: {camel}")
+            raise RegistryError(
+                f"Connector {name} is missing {', '.join(missing)} (subclass BaseConnector for the defaults)"
+            )
         self._connectors[name] = connector
-        manifest = manifest if manifest is not None else getattr(connector, "manifest", None)
+        manifest = manifest if manifest is not None else connector.manifest
         if manifest is not None:
             self._manifests[name] = deepcopy(dict(manifest))
 
     def register_interface(self, platform: str, interface: str, function: Callable[..., Any]) -> None:
-        """Add one interface to a platform without touching its connector (camel or snake name)."""
+        """Add one interface to a platform without touching its connector (camel or snake name).
+
+        `function` is called like the method it stands for: with the interface's one input, e.g.
+        `async def find_contact(lookup: FindContactInput) -> FindContactResult`.
+        """
         if not callable(function):
             raise RegistryError(f"Interface function must be a function, got: {type(function).__name__}")
         self._interfaces.setdefault(platform, {})[_python_name(interface)] = function
@@ -138,15 +231,20 @@ class ConnectorRegistry:
         return deepcopy(self._release_notes)
 
     # -- lookup -------------------------------------------------------------------------------
-    def get(self, platform: str) -> Any:
-        """The connector of `platform`, composed with its extra interfaces."""
+    def get(self, platform: str) -> Connector:
+        """The connector of `platform`, composed with its registered interfaces when it has any.
+
+        Raises:
+            ConnectorNotFound: nothing is registered under `platform`.
+        """
         connector = self._connectors.get(platform)
         interfaces = self._interfaces.get(platform)
         if connector is None and not interfaces:
             raise ConnectorNotFound(platform)
         if not interfaces:
+            assert connector is not None
             return connector
-        return ComposedConnector(connector, interfaces)
+        return ComposedConnector(platform, connector, interfaces)
 
     def has(self, platform: str) -> bool:
         return platform in self._connectors or bool(self._interfaces.get(platform))
@@ -167,32 +265,21 @@ class ConnectorRegistry:
 
     def implemented(self, platform: str) -> set[str]:
         """The camelCase names of every interface the platform has (connector or registered)."""
-        connector = self.get(platform)
-        return {
-            camel for camel, snake in INTERFACE_NAMES.items() if callable(getattr(connector, snake, None))
-        }
+        return implemented_interfaces_of(self.get(platform))
 
     def capabilities(self, platform: str) -> dict[str, Any]:
         connector = self._connectors.get(platform)
-        original = sorted(
-            camel for camel, snake in INTERFACE_NAMES.items() if callable(getattr(connector, snake, None))
-        )
-        registered = sorted(self._interfaces.get(platform, {}))
         return {
             "platform": platform,
-            "originalMethods": original,
+            "originalMethods": sorted(implemented_interfaces_of(connector)) if connector is not None else [],
             "composedMethods": sorted(self.implemented(platform)),
-            "registeredInterfaces": registered,
+            "registeredInterfaces": sorted(self._interfaces.get(platform, {})),
             "authType": self.auth_type(platform),
         }
 
     def auth_type(self, platform: str) -> str | None:
-        connector = self.get(platform)
-        get_auth_type = getattr(connector, "get_auth_type", None)
-        if get_auth_type is None:
-            return None
         try:
-            return str(get_auth_type())
+            return str(self.get(platform).get_auth_type())
         except Exception:
             return "unknown"
 
@@ -258,3 +345,8 @@ def _accepts_argument(factory: Callable[..., Any]) -> bool:
         return len(inspect.signature(factory).parameters) >= 1
     except (TypeError, ValueError):
         return True
+
+
+def implemented_interfaces_of(connector: object) -> set[str]:
+    """The camelCase names of the interfaces `connector` has (what `/implementedInterfaces` reports)."""
+    return {camel for camel, snake in INTERFACE_NAMES.items() if callable(getattr(connector, snake, None))}

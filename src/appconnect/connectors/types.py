@@ -304,3 +304,26 @@ class UpdateUserSettingsResult:
 
     successful: bool
     return_message: ReturnMessage | None = None
+
+
+@dataclass(frozen=True)
+class CrmUser:
+    """One user of the CRM (`getUserList`), for mapping RingCentral extensions to CRM users."""
+
+    id: str | int
+    name: str
+    email: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "email": self.email}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a dynamic option list (`getManagedAuthOptions`): `{"value", "label"}` on the wire."""
+
+    value: str | int
+    label: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"value": self.value, "label": self.label}

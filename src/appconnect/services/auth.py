@@ -29,15 +29,16 @@ succeed; any other failure (network, 5xx) raises and the operation fails with it
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 
+from appconnect.connectors.base import Connector, RefreshesTokensItself, UsesOAuth
+from appconnect.connectors.inputs import OAuthInfoInput, RefreshAccessTokenInput
 from appconnect.connectors.types import OAuthInfo
 from appconnect.crm_http import CrmAuthExpired
 from appconnect.domain import User
@@ -73,40 +74,34 @@ class Authenticated:
     auth_type: str = ""
 
 
-async def maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+def auth_type_of(connector: Connector, user: User | None = None) -> str:
+    return str(connector.get_auth_type(user))
 
 
-def proxy_config_of(user: User) -> Any:
-    return None  # declarative (proxy) connectors are not part of this server yet
+async def oauth_info_for(connector: Connector, user: User) -> OAuthInfo:
+    """The connector's OAuth client for a stored user (token URL and hostname from the user row).
 
-
-async def auth_type_of(connector: Any, user: User | None = None) -> str:
-    get_auth_type = getattr(connector, "get_auth_type", None)
-    if get_auth_type is None:
-        return ""
-    proxy_config = proxy_config_of(user) if user is not None else None
-    return str(await maybe_await(get_auth_type(proxy_config=proxy_config)))
-
-
-async def oauth_info_for(connector: Any, user: User) -> OAuthInfo:
-    """The connector's OAuth client for a stored user (token URL and hostname from the user row)."""
-    info = await maybe_await(
-        connector.get_oauth_info(
+    Raises:
+        TypeError: the connector is not an OAuth connector (`UsesOAuth`).
+    """
+    if not isinstance(connector, UsesOAuth):
+        raise TypeError(f"{connector.name} does not implement getOauthInfo")
+    info = await connector.get_oauth_info(
+        OAuthInfoInput(
             token_url=user.platform_additional_info.get("tokenUrl"),
             hostname=user.hostname,
+            rc_account_id=user.rc_account_id,
             proxy_id=user.platform_additional_info.get("proxyId"),
-            proxy_config=proxy_config_of(user),
         )
     )
     return oauth_info_from(info)
 
 
-async def authenticate(context: ServerContext, connector: Any, user: User) -> Authenticated:
+async def authenticate(context: ServerContext, connector: Connector, user: User) -> Authenticated:
     """Build the auth header for `user`, refreshing an OAuth token that is about to expire."""
-    auth_type = await auth_type_of(connector, user)
+    auth_type = auth_type_of(connector, user)
     if auth_type == "apiKey":
-        basic = await maybe_await(connector.get_basic_auth(api_key=user.access_token or ""))
+        basic = connector.get_basic_auth(user.access_token or "")
         return Authenticated(user=user, auth_header=f"Basic {basic}", auth_type=auth_type)
     if auth_type == "oauth":
         if needs_refresh(user):
@@ -128,16 +123,15 @@ def needs_refresh(user: User, now: datetime | None = None) -> bool:
 
 async def call_with_auth(
     context: ServerContext,
-    connector: Any,
+    connector: Connector,
     auth: Authenticated,
     call: Callable[[Authenticated], Awaitable[T]],
-) -> T:
+) -> tuple[T, Authenticated]:
     """Run one connector call; on a CRM 401 refresh the OAuth token and retry it once.
 
-    `call` receives the `Authenticated` to use (user and header), e.g.::
-
-        result = await call_with_auth(context, connector, auth, lambda a: connector.find_contact(
-            user=a.user, auth_header=a.auth_header, phone_number=number, ...))
+    `call` receives the `Authenticated` to use (user and header). Returns the call's result and
+    the `Authenticated` it succeeded with: the refreshed one after a retry, so later calls of the
+    same request use the new token.
 
     Raises:
         SessionRevoked: the CRM refused the refresh token (answer 401 `CRM_SESSION_REVOKED`).
@@ -145,7 +139,7 @@ async def call_with_auth(
             refresh token, or the connector's `refresh_on_unauthorized` is off).
     """
     try:
-        return await call(auth)
+        return await call(auth), auth
     except CrmAuthExpired as error:
         if not _may_retry_after_unauthorized(connector, auth):
             raise
@@ -155,35 +149,30 @@ async def call_with_auth(
             raise SessionRevoked() from error
         if refreshed.access_token == auth.user.access_token:
             raise
-    return await call(replace(auth, user=refreshed, auth_header=f"Bearer {refreshed.access_token}"))
+    retried = replace(auth, user=refreshed, auth_header=f"Bearer {refreshed.access_token}")
+    return await call(retried), retried
 
 
-def _may_retry_after_unauthorized(connector: Any, auth: Authenticated) -> bool:
-    return (
-        auth.auth_type == "oauth"
-        and bool(auth.user.refresh_token)
-        and bool(getattr(connector, "refresh_on_unauthorized", True))
-    )
+def _may_retry_after_unauthorized(connector: Connector, auth: Authenticated) -> bool:
+    return auth.auth_type == "oauth" and bool(auth.user.refresh_token) and connector.refresh_on_unauthorized
 
 
 async def refresh_access_token(
-    context: ServerContext, connector: Any, user: User, *, after_unauthorized: bool = False
+    context: ServerContext, connector: Connector, user: User, *, after_unauthorized: bool = False
 ) -> User | None:
     """A user whose access token is fresh, or None when the CRM revoked the grant.
 
     `user` carries the stale token this request saw. `after_unauthorized` means the CRM rejected
     that token, so it is refreshed even when its recorded expiry is still ahead.
     """
-    hook = getattr(connector, "check_and_refresh_access_token", None)
-    if hook is not None:  # the connector refreshes its own way (spec §3.8 step 1)
-        refreshed: User | None = await maybe_await(
-            hook(
-                oauth_info=await oauth_info_for(connector, user),
+    if isinstance(connector, RefreshesTokensItself):  # the connector refreshes its own way (§3.8 step 1)
+        return await connector.check_and_refresh_access_token(
+            RefreshAccessTokenInput(
                 user=user,
+                oauth_info=await oauth_info_for(connector, user),
                 lock_timeout=_lease_seconds(context),
             )
         )
-        return refreshed
     return await _refresh_once(context, connector, user, after_unauthorized=after_unauthorized)
 
 
@@ -196,7 +185,7 @@ def _still_stale(current: User, stale_token: str | None, after_unauthorized: boo
 
 
 async def _refresh_once(
-    context: ServerContext, connector: Any, user: User, *, after_unauthorized: bool
+    context: ServerContext, connector: Connector, user: User, *, after_unauthorized: bool
 ) -> User | None:
     users, leases = context.store.users, context.store.refresh_locks
     owner = uuid.uuid4().hex
@@ -238,7 +227,7 @@ async def _refresh_once(
 
 async def _refresh_holding_lease(
     context: ServerContext,
-    connector: Any,
+    connector: Connector,
     user_id: str,
     owner: str,
     stale_token: str | None,

@@ -11,26 +11,41 @@ Guarantees beyond the reference (spec logging §6 P-1, P-4):
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 
-from appconnect.compose import UNSET, compose_call_log
-from appconnect.connectors.types import ContactInfo, GetCallLogResult, message_to_wire
-from appconnect.contract import CreateCallLogRequest, DispositionRequest, UpdateCallLogRequest
-from appconnect.domain import CallLogLink, User
-from appconnect.services.auth import proxy_config_of
-from appconnect.services.context import ServerContext
-from appconnect.services.identity import extension_identity, hashed_account_id, identity_for_create
-from appconnect.services.messages import DATABASE_FAILED, USER_NOT_FOUND, crm_failure_message, warning
-from appconnect.services.outcomes import (
-    Answered,
-    Outcome,
-    authenticated,
-    call_connector,
+from appconnect.compose import UNSET, compose_call_log, parse_start_time
+from appconnect.connectors.base import ReadsCallLogs, SetsDispositions
+from appconnect.connectors.inputs import (
+    AdditionalSubmission,
+    CallArtefacts,
+    CallRecord,
+    CreateCallLogInput,
+    FormValues,
+    GetCallLogInput,
+    UpdateCallLogInput,
+    UpsertCallDispositionInput,
 )
+from appconnect.connectors.types import CallLogInfo, ContactInfo, GetCallLogResult, message_to_wire
+from appconnect.contract import AiArtefacts, CreateCallLogRequest, DispositionRequest, UpdateCallLogRequest
+from appconnect.domain import CallLogLink, User
+from appconnect.services.context import ServerContext
+from appconnect.services.crm import CrmSession
+from appconnect.services.identity import extension_identity, hashed_account_id, identity_for_create
+from appconnect.services.messages import (
+    DATABASE_FAILED,
+    USER_NOT_FOUND,
+    crm_failure_message,
+    unsupported,
+    warning,
+)
+from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
+from appconnect.services.reservations import CallLogClaim, NotRecorded, holding
 from appconnect.store import ExtensionIdentity
+from appconnect.store.call_logs import choose_link
 
 log = structlog.get_logger(__name__)
 
@@ -39,11 +54,22 @@ MAX_SESSION_IDS = 5
 PENDING_POLL_SECONDS = 0.05
 
 
-def log_format_of(connector: Any, user: User) -> str:
-    getter = getattr(connector, "get_log_format_type", None)
-    if getter is None:
-        return "text/plain"
-    return str(getter(proxy_config=proxy_config_of(user)))
+def submission(values: Mapping[str, Any] | None) -> AdditionalSubmission | None:
+    """The request's `additionalSubmission`, typed (None when the request had none)."""
+    return AdditionalSubmission(values) if values is not None else None
+
+
+def artefacts(request: AiArtefacts) -> CallArtefacts:
+    """The AI note, transcript and RingSense values of a create or update request."""
+    return CallArtefacts(**request.ai_artefacts())
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _number(value: object) -> int | float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _contact_number(log_info: dict[str, Any]) -> Any:
@@ -88,7 +114,7 @@ async def create_call_log(
     if context.settings.use_cache and is_from_sscl:
         note = await context.store.note_cache.get(session_id) or note
     try:
-        auth = await authenticated(context, connector, user, operation="createCallLog", platform=platform)
+        crm = await CrmSession.open(context, connector, user, operation="createCallLog")
     except Answered as answered:
         return answered.outcome
     contact_number = _contact_number(log_info)
@@ -100,7 +126,7 @@ async def create_call_log(
         type=request.contact_type or "",
         name=request.contact_name or "",
     )
-    log_format = log_format_of(connector, user)
+    log_format = connector.get_log_format_type(crm.user)
     voicemail: dict[str, Any] = _object(log_info.get("voicemail"))
     recording: dict[str, Any] = _object(log_info.get("recording"))
     voicemail_link = request.voicemail_link if request.voicemail_link is not None else voicemail.get("link")
@@ -116,8 +142,8 @@ async def create_call_log(
                 "type": contact.type,
                 "name": contact.name,
             },
-            user_settings=auth.user.user_settings,
-            timezone_offset=auth.user.timezone_offset,
+            user_settings=crm.user.user_settings,
+            timezone_offset=crm.user.timezone_offset,
             note=note,
             subject=log_info.get("customSubject"),
             start_time=log_info.get("startTime"),
@@ -132,55 +158,45 @@ async def create_call_log(
         session_id=session_id,
         who=who,
         platform=platform,
-        user_id=auth.user.id,
+        user_id=crm.user.id,
         contact_id=str(request.contact_id),
         checked=True,  # `existing` found nothing a moment ago
     )
     if not reservation.is_ours:
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+    call = CreateCallLogInput(
+        user=crm.user,
+        auth_header=crm.auth_header,
+        contact_info=contact,
+        call_log=CallRecord.of(log_info),
+        note=note,
+        artefacts=artefacts(request),
+        composed_log_details=composed,
+        additional_submission=submission(request.additional_submission),
+        voicemail_link=_text(voicemail_link),
+        voicemail_message_id=_text(
+            request.voicemail_message_id
+            if request.voicemail_message_id is not None
+            else voicemail.get("messageId")
+        ),
+        hashed_account_id=hashed_account_id(
+            rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
+        ),
+        is_from_sscl=is_from_sscl,
+    )
     try:
-        result = await call_connector(
-            context,
-            connector,
-            auth,
-            "create_call_log",
-            operation="createCallLog",
-            log_fields={"session_id": session_id},
-            contact_info=contact,
-            call_log=log_info,
-            note=note,
-            additional_submission=request.additional_submission,
-            voicemail_link=voicemail_link,
-            voicemail_message_id=(
-                request.voicemail_message_id
-                if request.voicemail_message_id is not None
-                else voicemail.get("messageId")
-            ),
-            **request.ai_artefacts(),
-            composed_log_details=composed,
-            hashed_account_id=hashed_account_id(
-                rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
-            ),
-            is_from_sscl=is_from_sscl,
-        )
+        async with holding(
+            CallLogClaim(context.store.call_logs, reservation.link), session_id=session_id, platform=platform
+        ) as held:
+            result, crm = await crm.run(connector.create_call_log, call, session_id=session_id)
+            if result.log_id:
+                await held.confirm(str(result.log_id))
     except Answered as answered:
-        await context.store.call_logs.release(reservation.link)
         return answered.outcome
-    if result is None or not result.log_id:
-        await context.store.call_logs.release(reservation.link)
-        return _fail(message_to_wire(result.return_message) if result is not None else None)
-    try:
-        await context.store.call_logs.confirm(reservation.link, str(result.log_id))
-    except Exception as error:
-        # The CRM activity exists; keep its id in the log so an operator can reconcile it.
-        log.error(
-            "call log created in CRM but not recorded",
-            session_id=session_id,
-            platform=platform,
-            log_id=str(result.log_id),
-            error_type=type(error).__name__,
-        )
+    except NotRecorded:
         return _fail(DATABASE_FAILED)
+    if not result.log_id:
+        return _fail(message_to_wire(result.return_message))
     return Outcome(
         body={
             "successful": True,
@@ -229,94 +245,102 @@ async def update_call_log(
     if user is None:
         return _fail(USER_NOT_FOUND)
     try:
-        auth = await authenticated(context, connector, user, operation="updateCallLog", platform=platform)
-    except Answered as answered:
-        return answered.outcome
-    log_format = log_format_of(connector, user)
-    composed = ""
-    existing_details: Any = None
-    if log_format in COMPOSED_FORMATS:
-        existing_body = ""
-        if hasattr(connector, "get_call_log"):
-            try:
-                current = await call_connector(
-                    context,
-                    connector,
-                    auth,
-                    "get_call_log",
-                    operation="updateCallLog",
-                    log_fields={"session_id": request.session_id, "step": "read before update"},
-                    telephony_session_id=link.id,
-                    call_log_id=link.third_party_log_id,
-                    contact_id=link.contact_id,
+        crm = await CrmSession.open(context, connector, user, operation="updateCallLog")
+        log_format = connector.get_log_format_type(crm.user)
+        existing: CallLogInfo | None = None
+        composed = ""
+        if log_format in COMPOSED_FORMATS:
+            if isinstance(connector, ReadsCallLogs):
+                # A failed read answers here: composing from an empty body would blank the CRM note.
+                current, crm = await crm.run(
+                    connector.get_call_log,
+                    GetCallLogInput(
+                        user=crm.user,
+                        auth_header=crm.auth_header,
+                        call_log_id=str(link.third_party_log_id),
+                        telephony_session_id=link.id,
+                        contact_id=link.contact_id,
+                    ),
+                    session_id=request.session_id,
+                    step="read before update",
                 )
-            except Answered as answered:
-                # Composing from an empty read would blank the CRM note: refuse to write instead.
-                return answered.outcome
-            info = current.call_log_info if current is not None else None
-            if info is not None:
-                existing_body = info.full_body or info.note or ""
-                existing_details = info.full_log_response
-        composed = compose_call_log(
-            log_format=log_format,
-            existing_body=existing_body,
-            call_log={
-                "sessionId": link.session_id,
-                "startTime": request.start_time,
-                "duration": request.duration,
-                "result": request.result,
-                "direction": request.direction,
-                "from": request.from_,
-                "to": request.to,
-                "legs": request.legs or [],
-            },
-            contact_info=None,
-            user_settings=auth.user.user_settings,
-            timezone_offset=auth.user.timezone_offset,
-            note=request.note,
-            subject=request.subject,
-            start_time=request.start_time,
-            duration=request.duration if "duration" in request.model_fields_set else UNSET,
-            result=request.result,
-            recording_link=request.recording_link,
-            voicemail_link=request.voicemail_link,
-            **request.ai_artefacts(),
-        )
-    try:
-        result = await call_connector(
-            context,
-            connector,
-            auth,
-            "update_call_log",
-            operation="updateCallLog",
-            log_fields={"session_id": request.session_id},
-            existing_call_log=link,
-            recording_link=request.recording_link,
-            recording_download_link=request.recording_download_link,
-            voicemail_link=request.voicemail_link,
-            voicemail_message_id=request.voicemail_message_id,
-            subject=request.subject,
-            note=request.note,
-            start_time=request.start_time,
-            duration=request.duration,
-            result=request.result,
-            legs=request.legs or [],
-            **request.ai_artefacts(),
-            additional_submission=request.additional_submission,
-            composed_log_details=composed,
-            existing_call_log_details=existing_details,
-            hashed_account_id=hashed_account_id(
-                rc_account_id_header, request.account_id, context.secrets.hash_key
+                existing = current.call_log_info
+            composed = compose_update(request, link, existing, crm.user, log_format)
+        result, crm = await crm.run(
+            connector.update_call_log,
+            UpdateCallLogInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                existing_call_log=link,
+                composed_log_details=composed,
+                existing_call_log_info=existing,
+                subject=request.subject,
+                note=request.note,
+                start_time=parse_start_time(request.start_time),
+                duration=_number(request.duration),
+                result=request.result,
+                recording_link=request.recording_link,
+                recording_download_link=request.recording_download_link,
+                voicemail_link=request.voicemail_link,
+                voicemail_message_id=_text(request.voicemail_message_id),
+                legs=tuple(leg for leg in request.legs or () if isinstance(leg, Mapping)),
+                artefacts=artefacts(request),
+                additional_submission=submission(request.additional_submission),
+                hashed_account_id=hashed_account_id(
+                    rc_account_id_header, request.account_id, context.secrets.hash_key
+                ),
+                is_from_sscl=is_from_sscl,
             ),
-            is_from_sscl=is_from_sscl,
+            session_id=request.session_id,
         )
     except Answered as answered:
         return answered.outcome
-    body: dict[str, Any] = {"successful": True, "logId": link.third_party_log_id}
-    if result is not None:
-        body["updatedNote"] = result.updated_note
-        body["returnMessage"] = message_to_wire(result.return_message)
+    body: dict[str, Any] = {
+        "successful": True,
+        "logId": link.third_party_log_id,
+        "updatedNote": result.updated_note,
+        "returnMessage": message_to_wire(result.return_message),
+    }
     return Outcome(body={key: value for key, value in body.items() if value is not None or key == "logId"})
+
+
+def compose_update(
+    request: UpdateCallLogRequest,
+    link: CallLogLink,
+    existing: CallLogInfo | None,
+    user: User,
+    log_format: str,
+) -> str:
+    """The whole new body of an update: the CRM's current body with this update's items upserted.
+
+    The one place an update body is composed; connectors receive it as `composed_log_details`.
+    """
+    existing_body = (existing.full_body or existing.note or "") if existing is not None else ""
+    return compose_call_log(
+        log_format=log_format,
+        existing_body=existing_body,
+        call_log={
+            "sessionId": link.session_id,
+            "startTime": request.start_time,
+            "duration": request.duration,
+            "result": request.result,
+            "direction": request.direction,
+            "from": request.from_,
+            "to": request.to,
+            "legs": request.legs or [],
+        },
+        contact_info=None,
+        user_settings=user.user_settings,
+        timezone_offset=user.timezone_offset,
+        note=request.note,
+        subject=request.subject,
+        start_time=request.start_time,
+        duration=request.duration if "duration" in request.model_fields_set else UNSET,
+        result=request.result,
+        recording_link=request.recording_link,
+        voicemail_link=request.voicemail_link,
+        **request.ai_artefacts(),
+    )
 
 
 async def get_call_logs(
@@ -337,8 +361,6 @@ async def get_call_logs(
     who = extension_identity(
         extension_number=extension_number, hashed_extension_id=hashed_extension_id, hash_key=None
     )
-    from appconnect.store.call_logs import choose_link
-
     links = [
         link
         for link in await context.store.call_logs.candidates(requested, platform=platform, user_id=user.id)
@@ -353,23 +375,23 @@ async def get_call_logs(
             for sid in requested
         ]
         return Outcome(body={"successful": True, "logs": logs, "returnMessage": None})
+    if not isinstance(connector, ReadsCallLogs):
+        return _fail(unsupported("getCallLog", platform))
     try:
-        auth = await authenticated(context, connector, user, operation="getCallLog", platform=platform)
+        crm = await CrmSession.open(context, connector, user, operation="getCallLog")
     except Answered as answered:
         return answered.outcome
+    reader = connector
 
     async def read(link: CallLogLink) -> GetCallLogResult:
-        result: GetCallLogResult = await call_connector(
-            context,
-            connector,
-            auth,
-            "get_call_log",
-            operation="getCallLog",
-            log_fields={"session_id": link.session_id},
+        lookup = GetCallLogInput(
+            user=crm.user,
+            auth_header=crm.auth_header,
+            call_log_id=str(link.third_party_log_id),
             telephony_session_id=link.id,
-            call_log_id=link.third_party_log_id,
             contact_id=link.contact_id,
         )
+        result, _ = await crm.run(reader.get_call_log, lookup, session_id=link.session_id)
         return result
 
     to_read = {sid: link for sid, link in chosen.items() if link is not None and not _numeric_zero(sid)}
@@ -387,7 +409,7 @@ async def get_call_logs(
             entries.append({"sessionId": sid, "matched": False})
             continue
         result = results[sid]
-        info = result.call_log_info if result is not None else None
+        info = result.call_log_info
         entry: dict[str, Any] = {
             "sessionId": link.session_id,
             "matched": True,
@@ -395,7 +417,7 @@ async def get_call_logs(
         }
         entry["logData"] = info.to_wire() if info is not None else None
         entries.append(entry)
-        if result is not None and result.return_message is not None:
+        if result.return_message is not None:
             return_message = message_to_wire(result.return_message)
     body: dict[str, Any] = {"successful": True, "logs": entries}
     if return_message is not None:
@@ -425,24 +447,24 @@ async def upsert_call_disposition(
     user = await context.store.users.get(user_id, platform) if user_id else None
     if user is None:
         return _fail(warning("Cannot find user", ttl=3000))
+    if not isinstance(connector, SetsDispositions):
+        return _fail(unsupported("upsertCallDisposition", platform))
     try:
-        auth = await authenticated(
-            context, connector, user, operation="upsertCallDisposition", platform=platform
-        )
-        result = await call_connector(
-            context,
-            connector,
-            auth,
-            "upsert_call_disposition",
-            operation="upsertCallDisposition",
-            log_fields={"session_id": request.session_id},
-            existing_call_log=link,
-            dispositions=request.dispositions,
+        crm = await CrmSession.open(context, connector, user, operation="upsertCallDisposition")
+        result, crm = await crm.run(
+            connector.upsert_call_disposition,
+            UpsertCallDispositionInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                existing_call_log=link,
+                dispositions=FormValues(request.dispositions),
+            ),
+            session_id=request.session_id,
         )
     except Answered as answered:
         return answered.outcome
-    body: dict[str, Any] = {"successful": bool(result is not None and result.log_id)}
-    if result is not None and result.return_message is not None:
+    body: dict[str, Any] = {"successful": bool(result.log_id)}
+    if result.return_message is not None:
         body["returnMessage"] = message_to_wire(result.return_message)
     return Outcome(body=body)
 

@@ -6,11 +6,19 @@ from typing import Any
 
 import structlog
 
-from appconnect.connectors.types import Contact, FindContactResult, message_to_wire
+from appconnect.connectors.base import CreatesContacts, FindsContacts, SearchesContactsByName
+from appconnect.connectors.inputs import (
+    AdditionalSubmission,
+    CreateContactInput,
+    FindContactInput,
+    FindContactWithNameInput,
+)
+from appconnect.connectors.types import FindContactResult, message_to_wire
 from appconnect.contract import CreateContactRequest
 from appconnect.services.context import ServerContext
-from appconnect.services.messages import CONTACT_NOT_FOUND, warning
-from appconnect.services.outcomes import Answered, Outcome, authenticated, call_connector
+from appconnect.services.crm import CrmSession
+from appconnect.services.messages import CONTACT_NOT_FOUND, unsupported, warning
+from appconnect.services.outcomes import Answered, Outcome, fail
 
 log = structlog.get_logger(__name__)
 
@@ -30,10 +38,7 @@ def _not_found_message(phone_number: str, platform: str) -> dict[str, Any]:
 
 
 def _contacts_wire(result: FindContactResult) -> list[dict[str, Any]]:
-    return [
-        contact.to_wire() if isinstance(contact, Contact) else dict(contact)
-        for contact in result.matched_contact_info
-    ]
+    return [contact.to_wire() for contact in result.matched_contact_info]
 
 
 async def find_contact(
@@ -55,18 +60,20 @@ async def find_contact(
         cached = await context.store.account_data.get(user.rc_account_id, platform, cache_key)
         if cached is not None:
             return Outcome(body={"successful": True, "returnMessage": None, "contact": cached})
+    if not isinstance(connector, FindsContacts):
+        return fail(unsupported("findContact", platform))
     try:
-        auth = await authenticated(context, connector, user, operation="findContact", platform=platform)
-        result: FindContactResult = await call_connector(
-            context,
-            connector,
-            auth,
-            "find_contact",
-            operation="findContact",
-            phone_number=phone_number,
-            overriding_format=overriding_format,
-            is_extension=is_extension,
-            is_force_refresh_account_data=force_refresh,
+        crm = await CrmSession.open(context, connector, user, operation="findContact")
+        result, crm = await crm.run(
+            connector.find_contact,
+            FindContactInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                phone_number=phone_number,
+                overriding_format=overriding_format,
+                is_extension=is_extension,
+                is_force_refresh_account_data=force_refresh,
+            ),
         )
     except Answered as answered:
         return answered.outcome
@@ -102,12 +109,13 @@ async def find_contact_with_name(
         return Outcome(
             body={"successful": False, "returnMessage": warning(f"No contact found with name {name}")}
         )
+    if not isinstance(connector, SearchesContactsByName):
+        return fail(unsupported("findContactWithName", platform))
     try:
-        auth = await authenticated(
-            context, connector, user, operation="findContactWithName", platform=platform
-        )
-        result: FindContactResult = await call_connector(
-            context, connector, auth, "find_contact_with_name", operation="findContactWithName", name=name
+        crm = await CrmSession.open(context, connector, user, operation="findContactWithName")
+        result, crm = await crm.run(
+            connector.find_contact_with_name,
+            FindContactWithNameInput(user=crm.user, auth_header=crm.auth_header, name=name),
         )
     except Answered as answered:
         return answered.outcome
@@ -127,18 +135,24 @@ async def create_contact(
     user = await context.store.users.get(user_id, platform)
     if user is None or not user.is_usable:
         return Outcome(body={"successful": False})
+    if not isinstance(connector, CreatesContacts):
+        return fail(unsupported("createContact", platform))
     try:
-        auth = await authenticated(context, connector, user, operation="createContact", platform=platform)
-        result = await call_connector(
-            context,
-            connector,
-            auth,
-            "create_contact",
-            operation="createContact",
-            phone_number=request.phone_number,
-            new_contact_name=request.new_contact_name,
-            new_contact_type=request.new_contact_type,
-            additional_submission=request.additional_submission,
+        crm = await CrmSession.open(context, connector, user, operation="createContact")
+        result, crm = await crm.run(
+            connector.create_contact,
+            CreateContactInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                phone_number=request.phone_number,
+                new_contact_name=request.new_contact_name,
+                new_contact_type=request.new_contact_type,
+                additional_submission=(
+                    AdditionalSubmission(request.additional_submission)
+                    if request.additional_submission is not None
+                    else None
+                ),
+            ),
         )
     except Answered as answered:
         return answered.outcome

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from appconnect.config import Secrets, Settings
 from appconnect.connectors.registry import ConnectorRegistry
@@ -19,3 +20,5 @@ class ServerContext:
     registry: ConnectorRegistry
     tokens: SessionTokens
     http: CrmHttp
+    account_data_flights: dict[tuple[str, str, str], asyncio.Lock] = field(default_factory=dict)
+    """Per (account, platform, key): concurrent account-data fetches of this process share one."""

@@ -24,20 +24,32 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import httpx
 import structlog
 
-from appconnect.connectors.types import (
-    AuthValidationResult,
-    LicenseStatus,
-    OAuthInfo,
-    PlatformUserInfo,
-    UserInfoResult,
-    message_to_wire,
+from appconnect.connectors.base import (
+    Connector,
+    LogsIn,
+    LogsOut,
+    OverridesOAuthRequest,
+    ReportsLicenseStatus,
+    SavesUserInfo,
+    UsesOAuth,
+    ValidatesAuth,
 )
+from appconnect.connectors.inputs import (
+    AuthValidationInput,
+    GetLicenseStatusInput,
+    GetUserInfoInput,
+    OAuthInfoInput,
+    OAuthOptionInput,
+    PostSaveUserInfoInput,
+    UnauthorizeInput,
+)
+from appconnect.connectors.types import OAuthInfo, PlatformUserInfo, message_to_wire
 from appconnect.crm_http import CrmError, CrmRequestRefused, CrmUnavailable, HostPolicy
 from appconnect.crm_http.policy import normalise_host
 from appconnect.domain import User
 from appconnect.security import hash_id
 from appconnect.services import managed_auth
-from appconnect.services.auth import auth_type_of, maybe_await, needs_refresh, refresh_access_token
+from appconnect.services.auth import auth_type_of, needs_refresh, refresh_access_token
 from appconnect.services.context import ServerContext
 from appconnect.services.messages import (
     DATABASE_FAILED,
@@ -66,7 +78,7 @@ def _as_url(value: str) -> str:
 
 
 async def unsafe_host_reason(
-    context: ServerContext, connector: Any, platform: str, what: str, value: str | None
+    context: ServerContext, connector: Connector, platform: str, what: str, value: str | None
 ) -> str | None:
     """Why the user-supplied address `value` must not be used for `platform`, or None when it is fine.
 
@@ -83,7 +95,7 @@ async def unsafe_host_reason(
         host = ""
     if not host:
         return f"The {what} {value!r} is not a valid address."
-    patterns = tuple(getattr(connector, "allowed_hosts", ()) or ()) or ("*",)
+    patterns = tuple(connector.allowed_hosts) or ("*",)
     policy = HostPolicy(allowed_hosts=patterns, platform=platform)
     if not policy.allows(host):
         return f"The {what} {host} is not allowed for {platform}: it is not one of the connector's CRM hosts."
@@ -100,9 +112,9 @@ async def unsafe_host_reason(
 
 
 async def _first_unsafe_host(
-    context: ServerContext, connector: Any, platform: str, addresses: Mapping[str, str | None]
+    context: ServerContext, connector: Connector, platform: str, addresses: Mapping[str, str | None]
 ) -> str | None:
-    placeholders = set(getattr(connector, "login_hostname_placeholders", ()) or ())
+    placeholders = set(connector.login_hostname_placeholders)
     for what, value in addresses.items():
         if what == "hostname" and value in placeholders:
             continue  # not an address: the connector resolves it, and that result is checked
@@ -165,22 +177,14 @@ async def _save(context: ServerContext, info: PlatformUserInfo, **values: Any) -
         return None
 
 
-def _user_info_from(value: Any) -> PlatformUserInfo | None:
-    """What `postSaveUserInfo` returned, as `PlatformUserInfo` (None: the login fails)."""
-    if value is None or isinstance(value, PlatformUserInfo):
-        return value
-    if isinstance(value, Mapping) and value.get("id") is not None:
-        return PlatformUserInfo(id=str(value["id"]), name=str(value.get("name") or ""))
-    return None
-
-
 async def _post_save(
-    connector: Any, info: PlatformUserInfo, user: User, oauth_info: OAuthInfo | None
+    connector: Connector, info: PlatformUserInfo, user: User, oauth_info: OAuthInfo | None
 ) -> PlatformUserInfo | None:
-    hook = getattr(connector, "post_save_user_info", None)
-    if hook is None:
+    if not isinstance(connector, SavesUserInfo):
         return info
-    return _user_info_from(await maybe_await(hook(user_info=info, user=user, oauth_info=oauth_info)))
+    return await connector.post_save_user_info(
+        PostSaveUserInfoInput(user_info=info, user=user, oauth_info=oauth_info)
+    )
 
 
 def _logged_in(context: ServerContext, info: PlatformUserInfo, platform: str, message: Any) -> Reply:
@@ -236,17 +240,17 @@ async def oauth_callback(
         return Reply({"returnMessage": warning(refused)})
     rc_account_id = query.get("rcAccountId") or None
     proxy_id = query.get("proxyId") or None
+    if not isinstance(connector, UsesOAuth) or not isinstance(connector, LogsIn):
+        return error(f"{platform} does not support OAuth login")
     try:
         info = oauth_info_from(
-            await maybe_await(
-                connector.get_oauth_info(
+            await connector.get_oauth_info(
+                OAuthInfoInput(
                     token_url=token_url,
                     hostname=hostname,
                     rc_account_id=rc_account_id,
                     proxy_id=proxy_id,
-                    proxy_config=None,
                     user_email=query.get("userEmail"),
-                    is_from_mcp=False,
                 )
             )
         )
@@ -255,29 +259,30 @@ async def oauth_callback(
         resolved_hostname = info.hostname or hostname
         resolved_token_url = info.access_token_uri or token_url
         override = None
-        option_hook = getattr(connector, "get_overriding_oauth_option", None)
-        if option_hook is not None:
+        if isinstance(connector, OverridesOAuthRequest):
             override = override_from(
-                await maybe_await(
-                    option_hook(code=_query_param(callback_uri, "code"), oauth_info=info, state=raw_state)
+                await connector.get_overriding_oauth_option(
+                    OAuthOptionInput(
+                        code=_query_param(callback_uri, "code"), oauth_info=info, state=raw_state
+                    )
                 )
             )
         tokens = await exchange_code(
             context.http, info, callback_uri=callback_uri, platform=platform, override=override
         )
-        result: UserInfoResult = await connector.get_user_info(
-            auth_header=f"Bearer {tokens.access_token}",
-            token_url=resolved_token_url,
-            api_url=api_url,
-            hostname=resolved_hostname,
-            platform=platform,
-            username=query.get("username"),
-            callback_uri=callback_uri,
-            query=dict(query),
-            proxy_id=proxy_id,
-            proxy_config=None,
-            user_email=query.get("userEmail"),
-            data=dict(tokens.raw),
+        result = await connector.get_user_info(
+            GetUserInfoInput(
+                auth_header=f"Bearer {tokens.access_token}",
+                platform=platform,
+                hostname=resolved_hostname,
+                token_url=resolved_token_url,
+                api_url=api_url,
+                callback_uri=callback_uri,
+                query=dict(query),
+                tokens=dict(tokens.raw),
+                proxy_id=proxy_id,
+                user_email=query.get("userEmail"),
+            )
         )
         if not result.successful or result.platform_user_info is None:
             return Reply({"returnMessage": message_to_wire(result.return_message)})
@@ -332,6 +337,8 @@ async def api_key_login(
     refused = await _first_unsafe_host(context, connector, platform, {"hostname": hostname})
     if refused is not None:
         return Reply({"returnMessage": warning(refused)}, 400)
+    if not isinstance(connector, LogsIn):
+        return error(f"{platform} does not implement getUserInfo")
     submitted = dict(additional_info) if isinstance(additional_info, Mapping) else {}
     identity: RcIdentity | None = None
     try:
@@ -347,14 +354,16 @@ async def api_key_login(
                 return Reply({"returnMessage": missing_auth_fields(managed.missing)}, 400)
             info = managed.additional_info
         resolved_key = info.get("apiKey") if info.get("apiKey") is not None else api_key
-        basic = await maybe_await(connector.get_basic_auth(api_key=resolved_key or ""))
-        result: UserInfoResult = await connector.get_user_info(
-            auth_header=f"Basic {basic}",
-            hostname=hostname,
-            platform=platform,
-            additional_info=info,
-            api_key=resolved_key,
-            proxy_id=proxy_id,
+        basic = connector.get_basic_auth(str(resolved_key or ""))
+        result = await connector.get_user_info(
+            GetUserInfoInput(
+                auth_header=f"Basic {basic}",
+                platform=platform,
+                hostname=hostname,
+                api_key=None if resolved_key is None else str(resolved_key),
+                additional_info=info,
+                proxy_id=proxy_id,
+            )
         )
         if not result.successful or result.platform_user_info is None:
             if managed is not None and managed.has_managed and identity is not None:
@@ -400,11 +409,10 @@ async def unauthorize(context: ServerContext, *, user_id: str, platform: str) ->
         return text("User not found")
     connector = context.registry.get(platform or user.platform)
     message: Any = None
-    revoke = getattr(connector, "unauthorize", None)
     try:
-        if revoke is not None:
-            result = await revoke(user=user)
-            message = message_to_wire(result.return_message) if result is not None else None
+        if isinstance(connector, LogsOut):
+            result = await connector.unauthorize(UnauthorizeInput(user=user))
+            message = message_to_wire(result.return_message)
     except Exception as failure:
         log.warning("logout failed at the CRM", platform=user.platform, error_type=type(failure).__name__)
         return error(str(failure) or type(failure).__name__)
@@ -417,16 +425,15 @@ async def auth_validation(context: ServerContext, *, user_id: str, platform: str
     if user is None:
         return Reply({"successful": False})
     connector = context.registry.get(platform)
-    validate = getattr(connector, "auth_validation", None)
-    if validate is None:
+    if not isinstance(connector, ValidatesAuth):
         return error(f"authValidation is not implemented for {platform}")
     try:
-        if await auth_type_of(connector, user) == "oauth" and user.access_token:
+        if auth_type_of(connector, user) == "oauth" and user.access_token:
             refreshed = await refresh_access_token(context, connector, user) if needs_refresh(user) else user
             if refreshed is None:
                 return Reply({"successful": False, "returnMessage": SESSION_EXPIRED})
             user = refreshed
-        result: AuthValidationResult = await validate(user=user)
+        result = await connector.auth_validation(AuthValidationInput(user=user))
     except Exception as failure:
         return error(str(failure) or type(failure).__name__)
     return Reply({"successful": result.successful, "returnMessage": message_to_wire(result.return_message)})
@@ -444,14 +451,14 @@ async def license_status(context: ServerContext, *, user_id: str | None, platfor
         if user is None:
             return Reply(_license(LICENSE_NO_USER))
         connector = context.registry.get(platform)
-        result = await maybe_await(
-            connector.get_license_status(user_id=user_id, platform=platform, user=user)
+        if not isinstance(connector, ReportsLicenseStatus):
+            return Reply(_license(LICENSE_UNAVAILABLE))
+        result = await connector.get_license_status(
+            GetLicenseStatusInput(user=user, user_id=user_id, platform=platform)
         )
     except Exception:
         return Reply(_license(LICENSE_UNAVAILABLE))
-    if isinstance(result, LicenseStatus):
-        return Reply(result.to_wire())
-    return Reply(dict(result) if isinstance(result, Mapping) else result)
+    return Reply(result.to_wire())
 
 
 async def stored_hostname(context: ServerContext, *, user_id: str) -> Reply:

@@ -19,7 +19,7 @@ nothing. Lookups are scoped to the caller's platform (and, for `/messageLog/matc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,24 +34,26 @@ from appconnect.compose import (
     message_media,
 )
 from appconnect.connectors.base import LogsMessages
-from appconnect.connectors.types import ContactInfo, message_to_wire
+from appconnect.connectors.inputs import CreateMessageLogInput, MessageRecord, UpdateMessageLogInput
+from appconnect.connectors.types import ContactInfo, CreateMessageLogResult, message_to_wire
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
 from appconnect.domain import MessageLogLink, User
-from appconnect.services.auth import Authenticated, call_with_auth
-from appconnect.services.call_logs import COMPOSED_FORMATS, PENDING_POLL_SECONDS, log_format_of
+from appconnect.services.call_logs import COMPOSED_FORMATS, PENDING_POLL_SECONDS, submission
 from appconnect.services.contacts import contact_cache_key
 from appconnect.services.context import ServerContext
+from appconnect.services.crm import CrmSession
 from appconnect.services.identity import hashed_account_id
 from appconnect.services.messages import (
     CONTACT_NOT_FOUND,
     DATABASE_FAILED,
     MESSAGE_LOG_PENDING,
     NO_MESSAGE_TO_LOG,
-    crm_failure_message,
+    unsupported,
     warning,
 )
-from appconnect.services.outcomes import Answered, Outcome, authenticated, crm_failed
+from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
+from appconnect.services.reservations import ConversationLogClaim, MessagesClaim, NotRecorded, holding
 from appconnect.store.message_logs import PENDING, ConversationReservation, MessageLogRepository
 
 log = structlog.get_logger(__name__)
@@ -75,18 +77,15 @@ async def _usable_user(context: ServerContext, user_id: str | None, platform: st
     return user if user is not None and user.is_usable else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Request:
-    """Everything one POST /messageLog works with once the caller is authenticated.
-
-    Not frozen: when the CRM answers 401 and the token is refreshed, later calls of the same
-    request use the new credentials.
-    """
+    """What one POST /messageLog works with once the caller is authenticated (the CRM session apart:
+    each connector call returns the session to use next)."""
 
     context: ServerContext
     connector: LogsMessages
     platform: str
-    auth: Authenticated
+    user_id: str
     request: MessageLogRequest
     contact: ContactInfo
     log_format: str
@@ -109,35 +108,22 @@ class _Request:
             conversation_id=self.conversation_id,
             conversation_log_id=self.conversation_log_id,
             third_party_log_id=None,
-            user_id=self.auth.user.id,
+            user_id=self.user_id,
             state=PENDING,
         )
 
-    async def crm(self, method: str, *, shared_sms: bool = False, **arguments: Any) -> Any:
-        """Call a connector method; on a CRM 401 refresh the token once and retry (`call_with_auth`)."""
+    @property
+    def assignee_name(self) -> str | None:
+        name = (self.request.log_info.assignee or {}).get("name")
+        return str(name) if name else None
 
-        def invoke(auth: Authenticated) -> Awaitable[Any]:
-            self.auth = auth
-            common = self.common()
-            if shared_sms:  # shared SMS has no single message, owner or assignee (spec §5.5)
-                common = {k: v for k, v in common.items() if k not in ("assignee_name", "owner_name")}
-            result: Awaitable[Any] = getattr(self.connector, method)(**common, **arguments)
-            return result
+    @property
+    def owner_name(self) -> str | None:
+        name = (self.request.log_info.owner or {}).get("name")
+        return str(name) if name else None
 
-        return await call_with_auth(self.context, self.connector, self.auth, invoke)
-
-    def common(self) -> dict[str, Any]:
-        """Keyword arguments every connector call receives."""
-        log_info = self.request.log_info
-        return {
-            "user": self.auth.user,
-            "contact_info": self.contact,
-            "auth_header": self.auth.auth_header,
-            "additional_submission": self.request.additional_submission,
-            "assignee_name": (log_info.assignee or {}).get("name"),
-            "owner_name": (log_info.owner or {}).get("name"),
-            "proxy_config": None,
-        }
+    def log_fields(self, conversation_log_id: str | None = None) -> dict[str, Any]:
+        return {"conversation_log_id": conversation_log_id or self.conversation_log_id}
 
 
 async def create_message_log(
@@ -158,21 +144,21 @@ async def create_message_log(
     if user is None:
         return _fail(CONTACT_NOT_FOUND)
     try:
-        auth = await authenticated(context, connector, user, operation=OPERATION, platform=platform)
+        crm = await CrmSession.open(context, connector, user, operation=OPERATION)
     except Answered as answered:
         return answered.outcome
     if _is_missing_contact(request.contact_id):
         return _fail(warning(f"Contact not found for number {_js_text(contact_number)}"))
     if not isinstance(connector, LogsMessages):
         log.warning("connector does not log messages", platform=platform)
-        return _fail(crm_failure_message(NotImplementedError(), operation=OPERATION, platform=platform))
+        return _fail(unsupported(OPERATION, platform))
     is_group = len(log_info.correspondents) > 1
     suffix = f"-{request.contact_id}" if is_group else ""
     work = _Request(
         context=context,
         connector=connector,
         platform=platform,
-        auth=auth,
+        user_id=crm.user.id,
         request=request,
         contact=ContactInfo(
             id=request.contact_id,  # type: ignore[arg-type]  # checked by _is_missing_contact
@@ -180,7 +166,7 @@ async def create_message_log(
             type=request.contact_type or "",
             name=request.contact_name or "",
         ),
-        log_format=log_format_of(connector, auth.user),
+        log_format=connector.get_log_format_type(crm.user),
         hashed_account_id=hashed_account_id(
             rc_account_id_header, log_info.account_id, context.secrets.hash_key
         ),
@@ -190,10 +176,14 @@ async def create_message_log(
     )
     try:
         if request.selected_message_ids:
-            return await _log_selected(work)
+            return await _log_selected(work, crm)
         if is_truthy((log_info.owner or {}).get("name")):
-            return await _log_shared_sms(work)
-        return await _log_conversation_day(work)
+            return await _log_shared_sms(work, crm)
+        return await _log_conversation_day(work, crm)
+    except Answered as answered:
+        return answered.outcome
+    except NotRecorded:
+        return _fail(DATABASE_FAILED)
     except SQLAlchemyError as error:
         log.error(
             "message log bookkeeping failed",
@@ -256,7 +246,7 @@ def _answer(log_ids: list[str], return_message: Any, message_logs: dict[str, str
 
 
 async def _settled_conversation_log(
-    work: _Request, conversation_log_id: str
+    work: _Request, crm: CrmSession, conversation_log_id: str
 ) -> ConversationReservation | None:
     """The conversation-day log to write to: ours to create, or a created one to add to.
 
@@ -270,7 +260,7 @@ async def _settled_conversation_log(
             conversation_log_id,
             platform=work.platform,
             conversation_id=work.conversation_id,
-            user_id=work.auth.user.id,
+            user_id=work.user_id,
         )
         if reservation.is_ours or reservation.link.state != PENDING:
             return reservation
@@ -279,63 +269,91 @@ async def _settled_conversation_log(
         await asyncio.sleep(PENDING_POLL_SECONDS)
 
 
-async def _log_conversation_day(work: _Request) -> Outcome:
-    """Spec §4.2: one CRM log per `conversationLogId`, created once, then added to."""
-    repository = work.repository
+def _declined(created: CreateMessageLogResult) -> Outcome:
+    """Creates returned no log id (e.g. no usable activity type) and nothing of the request was logged:
+    `successful: false` with the connector's message, so the agent sees why."""
+    return _fail(message_to_wire(created.return_message))
+
+
+async def _log_conversation_day(work: _Request, crm: CrmSession) -> Outcome:
+    """Spec §4.2: one CRM log per `conversationLogId`, created once, then added to.
+
+    Messages are reserved up front; each is confirmed once its CRM write succeeded, and whatever is
+    left when the request stops (a failure) or was declined (a create with no log id) is released
+    for the next attempt.
+    """
+    repository, connector = work.repository, work.connector
     todo, message_logs = await _claim(work, _messages_oldest_first(work))
     log_ids: list[str] = []
     return_message: Any = None
     rc_access_token = work.request.log_info.rc_access_token
-    correspondents = await _group_correspondents(work) if work.is_group and todo else []
-    for index, message in enumerate(todo):
-        key = work.key_of(message)
-        unfinished = [work.key_of(rest) for rest in todo[index:]]
-        media = message_media(message, rc_access_token=rc_access_token).as_kwargs()
-        reservation = await _settled_conversation_log(work, work.conversation_log_id)
-        if reservation is None:
-            await repository.release_messages(unfinished, platform=work.platform)
-            return _fail(MESSAGE_LOG_PENDING)
-        if reservation.is_ours:
-            try:
-                created = await work.crm(
-                    "create_message_log",
-                    message=message,
-                    correspondents=correspondents,
-                    hashed_account_id=work.hashed_account_id,
-                    **media,
-                )
-            except Exception as error:
-                await repository.release_conversation_log(reservation.link)
-                await repository.release_messages(unfinished, platform=work.platform)
-                return _crm_failed(work.platform, work.conversation_log_id, error)
-            if created is not None:
+    correspondents = await _group_correspondents(work, crm) if work.is_group and todo else ()
+    declined: CreateMessageLogResult | None = None
+    claim = MessagesClaim(repository, work.platform, tuple(work.key_of(message) for message in todo))
+    async with holding(claim, **work.log_fields()) as messages:
+        for message in todo:
+            key = work.key_of(message)
+            record = MessageRecord.of(message)
+            media = message_media(message, rc_access_token=rc_access_token)
+            reservation = await _settled_conversation_log(work, crm, work.conversation_log_id)
+            if reservation is None:
+                return _fail(MESSAGE_LOG_PENDING)
+            if reservation.is_ours:
+                async with holding(
+                    ConversationLogClaim(repository, reservation.link), **work.log_fields()
+                ) as day:
+                    created, crm = await crm.run(
+                        connector.create_message_log,
+                        CreateMessageLogInput(
+                            user=crm.user,
+                            auth_header=crm.auth_header,
+                            contact_info=work.contact,
+                            message=record,
+                            media=media,
+                            additional_submission=submission(work.request.additional_submission),
+                            correspondents=correspondents,
+                            assignee_name=work.assignee_name,
+                            owner_name=work.owner_name,
+                            hashed_account_id=work.hashed_account_id,
+                        ),
+                        **work.log_fields(),
+                    )
+                    if created.log_id:
+                        await day.confirm(str(created.log_id))
                 return_message = message_to_wire(created.return_message)
-            if created is None or not created.log_id:
-                # Nothing is stored; the next message finds no log and creates one (spec §4.2).
-                await repository.release_conversation_log(reservation.link)
-                await repository.release_messages([key], platform=work.platform)
-                continue
-            crm_log_id = str(created.log_id)
-            await repository.confirm_conversation_log(reservation.link, crm_log_id)
-        else:
-            existing = reservation.link
-            try:
-                updated = await work.crm(
-                    "update_message_log", existing_message_log=existing, message=message, **media
+                if not created.log_id:
+                    # Nothing is stored; the next message finds no log and creates one (spec §4.2).
+                    declined = created
+                    await messages.release(keys=[key])
+                    continue
+                crm_log_id = str(created.log_id)
+            else:
+                updated, crm = await crm.run(
+                    connector.update_message_log,
+                    UpdateMessageLogInput(
+                        user=crm.user,
+                        auth_header=crm.auth_header,
+                        contact_info=work.contact,
+                        existing_message_log=reservation.link,
+                        message=record,
+                        media=media,
+                        additional_submission=submission(work.request.additional_submission),
+                        assignee_name=work.assignee_name,
+                        owner_name=work.owner_name,
+                    ),
+                    **work.log_fields(),
                 )
-            except Exception as error:
-                await repository.release_messages(unfinished, platform=work.platform)
-                return _crm_failed(work.platform, work.conversation_log_id, error)
-            if updated is not None:
                 return_message = message_to_wire(updated.return_message)
-            crm_log_id = str(existing.third_party_log_id)
-        await repository.confirm_messages([key], platform=work.platform, third_party_log_id=crm_log_id)
-        log_ids.append(key)
-        message_logs[key] = crm_log_id
+                crm_log_id = str(reservation.link.third_party_log_id)
+            await messages.confirm(crm_log_id, keys=[key])
+            log_ids.append(key)
+            message_logs[key] = crm_log_id
+    if declined is not None and not log_ids:
+        return _declined(declined)
     return _answer(log_ids, return_message, message_logs)
 
 
-async def _log_selected(work: _Request) -> Outcome:
+async def _log_selected(work: _Request, crm: CrmSession) -> Outcome:
     """`selectedMessageIds`: exactly those messages, composed into one new CRM log."""
     wanted = {str(item) for item in work.request.selected_message_ids or ()}
     suffix = f"-{work.request.contact_id}" if work.is_group else ""
@@ -356,72 +374,88 @@ async def _log_selected(work: _Request) -> Outcome:
         log_format=work.log_format if work.log_format in COMPOSED_FORMATS else LogFormat.PLAIN,
         contact_name=work.contact.name,
         contact_number=work.contact.phone_number,
-        timezone_offset=work.auth.user.timezone_offset,
+        timezone_offset=crm.user.timezone_offset,
         media={work.key_of(message): message_media(message, rc_access_token=token) for message in todo},
     )
-    correspondents = await _group_correspondents(work) if work.is_group else []
-    try:
-        created = await work.crm(
-            "create_message_log",
-            shared_sms_log_content=content.to_wire(),
-            messages=todo,
-            correspondents=correspondents,
-            hashed_account_id=work.hashed_account_id,
+    correspondents = await _group_correspondents(work, crm) if work.is_group else ()
+    async with holding(
+        MessagesClaim(work.repository, work.platform, tuple(keys)), **work.log_fields()
+    ) as held:
+        created, crm = await crm.run(
+            work.connector.create_message_log,
+            CreateMessageLogInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                contact_info=work.contact,
+                messages=tuple(MessageRecord.of(message) for message in todo),
+                shared_sms_log_content=content,
+                additional_submission=submission(work.request.additional_submission),
+                correspondents=correspondents,
+                assignee_name=work.assignee_name,
+                owner_name=work.owner_name,
+                hashed_account_id=work.hashed_account_id,
+            ),
+            **work.log_fields(),
         )
-    except Exception as error:
-        await work.repository.release_messages(keys, platform=work.platform)
-        return _crm_failed(work.platform, work.conversation_log_id, error)
-    return_message = message_to_wire(created.return_message) if created is not None else None
-    if created is None or not created.log_id:
-        await work.repository.release_messages(keys, platform=work.platform)
-        return _answer([], return_message, message_logs)
+        if created.log_id:
+            await held.confirm(str(created.log_id))
+    if not created.log_id:
+        return _declined(created)
     crm_log_id = str(created.log_id)
-    await work.repository.confirm_messages(keys, platform=work.platform, third_party_log_id=crm_log_id)
     message_logs.update(dict.fromkeys(keys, crm_log_id))
-    return _answer(keys, return_message, message_logs)
+    return _answer(keys, message_to_wire(created.return_message), message_logs)
 
 
-async def _log_shared_sms(work: _Request) -> Outcome:
-    """Spec §4.5: one CRM log per shared conversation, rewritten whole each time."""
+async def _log_shared_sms(work: _Request, crm: CrmSession) -> Outcome:
+    """Spec §4.5: one CRM log per shared conversation, rewritten whole each time.
+
+    A shared conversation has no single message, owner or assignee (spec §5.5), so none is passed.
+    """
     log_info = work.request.log_info
     conversation_log_id = str(log_info.conversation_log_id)  # never group-suffixed (P-8)
+    fields = work.log_fields(conversation_log_id)
     content = compose_shared_sms_log(
         log_format=work.log_format,
         conversation=log_info.wire(),
         contact_name=work.contact.name,
-        timezone_offset=work.auth.user.timezone_offset,
-    ).to_wire()
-    reservation = await _settled_conversation_log(work, conversation_log_id)
+        timezone_offset=crm.user.timezone_offset,
+    )
+    reservation = await _settled_conversation_log(work, crm, conversation_log_id)
     if reservation is None:
         return _fail(MESSAGE_LOG_PENDING)
     if not reservation.is_ours:
-        try:
-            updated = await work.crm(
-                "update_message_log",
-                shared_sms=True,
+        updated, crm = await crm.run(
+            work.connector.update_message_log,
+            UpdateMessageLogInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                contact_info=work.contact,
                 existing_message_log=reservation.link,
                 shared_sms_log_content=content,
-            )
-        except Exception as error:
-            return _crm_failed(work.platform, conversation_log_id, error)
-        return_message = message_to_wire(updated.return_message) if updated is not None else None
-        return _answer([], return_message, {conversation_log_id: str(reservation.link.third_party_log_id)})
-    try:
-        created = await work.crm(
-            "create_message_log",
-            shared_sms=True,
-            shared_sms_log_content=content,
-            hashed_account_id=work.hashed_account_id,
+                additional_submission=submission(work.request.additional_submission),
+            ),
+            **fields,
         )
-    except Exception as error:
-        await work.repository.release_conversation_log(reservation.link)
-        return _crm_failed(work.platform, conversation_log_id, error)
-    return_message = message_to_wire(created.return_message) if created is not None else None
-    if created is None or not created.log_id:
-        await work.repository.release_conversation_log(reservation.link)
-        return _answer([], return_message, {})
+        crm_log_id = str(reservation.link.third_party_log_id)
+        return _answer([], message_to_wire(updated.return_message), {conversation_log_id: crm_log_id})
+    async with holding(ConversationLogClaim(work.repository, reservation.link), **fields) as held:
+        created, crm = await crm.run(
+            work.connector.create_message_log,
+            CreateMessageLogInput(
+                user=crm.user,
+                auth_header=crm.auth_header,
+                contact_info=work.contact,
+                shared_sms_log_content=content,
+                additional_submission=submission(work.request.additional_submission),
+                hashed_account_id=work.hashed_account_id,
+            ),
+            **fields,
+        )
+        if created.log_id:
+            await held.confirm(str(created.log_id))
+    if not created.log_id:
+        return _declined(created)
     crm_log_id = str(created.log_id)
-    await work.repository.confirm_conversation_log(reservation.link, crm_log_id)
     await work.repository.add(
         MessageLogLink(
             id=conversation_log_id,
@@ -429,36 +463,35 @@ async def _log_shared_sms(work: _Request) -> Outcome:
             conversation_id=None if log_info.conversation_id is None else str(log_info.conversation_id),
             conversation_log_id=conversation_log_id,
             third_party_log_id=crm_log_id,
-            user_id=work.auth.user.id,
+            user_id=work.user_id,
         )
     )
-    return _answer([conversation_log_id], return_message, {conversation_log_id: crm_log_id})
+    return _answer(
+        [conversation_log_id], message_to_wire(created.return_message), {conversation_log_id: crm_log_id}
+    )
 
 
-async def _group_correspondents(work: _Request) -> list[Any]:
+async def _group_correspondents(work: _Request, crm: CrmSession) -> tuple[Sequence[Mapping[str, Any]], ...]:
     """Other CRM contacts of a group SMS, from the contact cache (spec §4.1 step 8).
 
     For every correspondent whose cached match is not the logged contact, the whole cached list.
     """
-    rc_account_id = work.auth.user.rc_account_id
+    rc_account_id = crm.user.rc_account_id
     if not rc_account_id:
-        return []
-    found: list[Any] = []
+        return ()
+    found: list[Sequence[Mapping[str, Any]]] = []
     for correspondent in work.request.log_info.correspondents:
         if not correspondent.phone_number:
             continue
         cached = await work.context.store.account_data.get(
             rc_account_id, work.platform, contact_cache_key(correspondent.phone_number)
         )
-        first = cached[0] if isinstance(cached, list) and cached else None
+        if not isinstance(cached, list) or not cached:
+            continue
+        first = cached[0]
         if isinstance(first, Mapping) and first.get("name") != work.contact.name:
             found.append(cached)
-    return found
-
-
-def _crm_failed(platform: str, conversation_log_id: str, error: BaseException) -> Outcome:
-    """The answer to a failed connector call (its reservations are already released)."""
-    return crm_failed(error, operation=OPERATION, platform=platform, conversation_log_id=conversation_log_id)
+    return tuple(found)
 
 
 async def match_message_logs(

@@ -105,6 +105,11 @@ def crm_failure_message(error: BaseException, *, operation: str, platform: str) 
     return operation_failed(operation, platform)
 
 
+def unsupported(operation: str, platform: str) -> ReturnMessageWire:
+    """A platform whose connector does not implement `operation`: the operation's failure message."""
+    return operation_failed(operation, platform)
+
+
 DATABASE_FAILED = warning("Database operation failed")
 SESSION_EXPIRED = warning("User session expired. Please connect again.")
 USER_NOT_FOUND = warning("User not found")

@@ -1,9 +1,8 @@
-"""What a contact or logging workflow answers, and the one way such a workflow calls a connector.
+"""What a contact or logging workflow answers, and how a failed connector call becomes that answer.
 
-Every connector call in these workflows goes the same way: authenticate (which may refresh the
-token, or find the session revoked), call with the user's credentials, on a CRM 401 refresh once
-and retry (`call_with_auth`), and turn any failure into the contract's answer. `call_connector`
-does all of it and raises `Answered` with the outcome when the workflow should stop there.
+`Outcome` is the body (and whether the CRM session was revoked); `crm_failed` maps any exception
+raised during an operation to the contract's message through the one outcome table; `Answered`
+carries an outcome out of a workflow that must stop early (`services.crm.CrmSession.run` raises it).
 """
 
 from __future__ import annotations
@@ -15,9 +14,7 @@ from typing import Any
 import structlog
 
 from appconnect.crm_http import CrmUncertain
-from appconnect.domain import User
-from appconnect.services.auth import Authenticated, SessionRevoked, authenticate, call_with_auth, maybe_await
-from appconnect.services.context import ServerContext
+from appconnect.services.auth import SessionRevoked
 from appconnect.services.messages import SESSION_EXPIRED, crm_failure_message
 
 log = structlog.get_logger(__name__)
@@ -68,49 +65,3 @@ def crm_failed(error: BaseException, *, operation: str, platform: str, **log_fie
             **log_fields,
         )
     return fail(crm_failure_message(error, operation=operation, platform=platform))
-
-
-async def authenticated(
-    context: ServerContext, connector: Any, user: User, *, operation: str, platform: str
-) -> Authenticated:
-    """The authenticate preamble, raising `Answered` for a revoked session or a failed refresh."""
-    try:
-        auth = await authenticate(context, connector, user)
-    except Exception as error:
-        raise Answered(crm_failed(error, operation=operation, platform=platform)) from error
-    if auth.revoked:
-        raise Answered(REVOKED)
-    return auth
-
-
-async def call_connector(
-    context: ServerContext,
-    connector: Any,
-    auth: Authenticated,
-    method: str,
-    *,
-    operation: str,
-    log_fields: Mapping[str, Any] | None = None,
-    **arguments: Any,
-) -> Any:
-    """Call `connector.<method>(user=..., auth_header=..., **arguments)`, mapping every failure.
-
-    A connector without the method fails like any CRM error, with the operation's message.
-    """
-    platform = auth.user.platform
-    function = getattr(connector, method, None)
-    try:
-        if function is None:
-            raise NotImplementedError(f"{platform} does not implement {operation}")
-        return await call_with_auth(
-            context,
-            connector,
-            auth,
-            lambda current: maybe_await(
-                function(user=current.user, auth_header=current.auth_header, proxy_config=None, **arguments)
-            ),
-        )
-    except Exception as error:
-        raise Answered(
-            crm_failed(error, operation=operation, platform=platform, **dict(log_fields or {}))
-        ) from error

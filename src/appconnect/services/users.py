@@ -15,12 +15,14 @@ from typing import Any
 import structlog
 
 from appconnect.compose import is_truthy
-from appconnect.connectors.types import RefreshUserInfoResult, UpdateUserSettingsResult, message_to_wire
-from appconnect.services.auth import SessionRevoked, authenticate, call_with_auth, maybe_await
+from appconnect.connectors.base import RefreshesUserInfo, WatchesUserSettings
+from appconnect.connectors.inputs import CrmInput, UserSettingsInput
+from appconnect.connectors.types import message_to_wire
 from appconnect.services.context import ServerContext
+from appconnect.services.crm import CrmSession
 from appconnect.services.login import merge_user_info
 from appconnect.services.messages import USER_NOT_FOUND, crm_failure_message
-from appconnect.services.outcomes import REVOKED, Outcome
+from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.replies import Reply, error, text
 from appconnect.services.ringcentral import rc_identity
 
@@ -165,12 +167,11 @@ async def update_settings(
         if isinstance(key, str) and is_truthy(updated.get(key)):
             del updated[key]
     connector = context.registry.get(platform)
-    hook = getattr(connector, "on_update_user_settings", None)
-    if hook is not None:
+    if isinstance(connector, WatchesUserSettings):
         body: dict[str, Any] = {}
         try:
-            result: UpdateUserSettingsResult = await maybe_await(
-                hook(user=user, user_settings=submitted, updated_settings=updated)
+            result = await connector.on_update_user_settings(
+                UserSettingsInput(user=user, user_settings=submitted, updated_settings=updated)
             )
             if result.successful:
                 await context.store.users.update_settings(user.id, updated)
@@ -191,24 +192,18 @@ async def update_settings(
 async def refresh_user_info(context: ServerContext, *, user_id: str, platform: str) -> Outcome:
     """`POST /user/refreshInfo`: let the connector re-read the user from the CRM, store what changed."""
     connector = context.registry.get(platform)
-    refresh = getattr(connector, "refresh_user_info", None)
-    if refresh is None:
+    if not isinstance(connector, RefreshesUserInfo):
         return Outcome(body={"successful": True})
     user = await context.store.users.get(user_id, platform)
     if user is None or not user.is_usable:
         return Outcome(body={"successful": False, "returnMessage": USER_NOT_FOUND})
     try:
-        auth = await authenticate(context, connector, user)
-        if auth.revoked:
-            return REVOKED  # quirk P-9: 401 like every other route
-        result: RefreshUserInfoResult = await call_with_auth(
-            context,
-            connector,
-            auth,
-            lambda a: refresh(user=a.user, auth_header=a.auth_header, proxy_config=None),
+        crm = await CrmSession.open(context, connector, user, operation="refreshUserInfo")
+        result, crm = await crm.run(  # a revoked session answers 401 like every route (quirk P-9)
+            connector.refresh_user_info, CrmInput(user=crm.user, auth_header=crm.auth_header)
         )
         if result.platform_user_info is not None:
-            current = await context.store.users.get(user_id) or auth.user
+            current = await context.store.users.get(user_id) or crm.user
             changes = result.platform_user_info
             await context.store.users.save(
                 merge_user_info(
@@ -218,9 +213,9 @@ async def refresh_user_info(context: ServerContext, *, user_id: str, platform: s
                     hostname=changes.overriding_hostname or current.hostname,
                 )
             )
-    except SessionRevoked:
-        return REVOKED
-    except Exception as failure:
+    except Answered as answered:
+        return answered.outcome
+    except Exception as failure:  # storing what changed failed
         return Outcome(
             body={
                 "successful": False,

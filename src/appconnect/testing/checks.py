@@ -12,12 +12,19 @@ without a network, like the built-in `sample` one.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from appconnect.compose import compose_call_log
+from appconnect.connectors.base import Connector, FindsContacts, ReadsCallLogs
+from appconnect.connectors.inputs import (
+    CallRecord,
+    CreateCallLogInput,
+    FindContactInput,
+    GetCallLogInput,
+    UpdateCallLogInput,
+)
 from appconnect.connectors.registry import ConnectorRegistry, RegistryError
 from appconnect.connectors.types import (
     AuthType,
@@ -26,9 +33,11 @@ from appconnect.connectors.types import (
     FindContactResult,
     GetCallLogResult,
     LogFormat,
+    UpdateCallLogResult,
 )
 from appconnect.domain import CallLogLink, User
 from appconnect.testing.manifest import manifest_platform, manifest_problems
+from appconnect.testing.signatures import interface_problems
 
 __all__ = [
     "AGENT_LINE",
@@ -42,6 +51,7 @@ __all__ = [
     "check_call_log_round_trip",
     "check_find_contact_placeholder_last",
     "check_implemented_interfaces_match_manifest",
+    "check_interfaces_match_protocols",
     "check_log_format_is_known",
     "check_manifest_is_valid",
     "check_registers",
@@ -168,6 +178,12 @@ def check_implemented_interfaces_match_manifest(
     _fail(problems)
 
 
+def check_interfaces_match_protocols(name: str, connector: Any, manifest: Mapping[str, Any] | None) -> None:
+    """Every interface method is async where it must be, takes its one input object, is annotated
+    with the interface's types where annotated, and reads only fields its input has."""
+    _fail(interface_problems(connector))
+
+
 def _walk_items(items: list[Any]) -> list[Mapping[str, Any]]:
     """Setting items, sections flattened (`{"type": "section", "items": [...]}`)."""
     found: list[Mapping[str, Any]] = []
@@ -187,6 +203,7 @@ STATIC_CHECKS: dict[str, StaticCheck] = {
     "implemented_interfaces_match_manifest": check_implemented_interfaces_match_manifest,
     "auth_type_is_known": check_auth_type_is_known,
     "log_format_is_known": check_log_format_is_known,
+    "interfaces_match_protocols": check_interfaces_match_protocols,
 }
 
 
@@ -218,27 +235,26 @@ def default_user(platform: str) -> User:
     )
 
 
-def default_auth_header(connector: Any, user: User) -> str:
+def default_auth_header(connector: Connector, user: User) -> str:
     """`Basic <get_basic_auth>` for API-key connectors, `Bearer <token>` for OAuth ones."""
     token = user.access_token or ""
-    if _has(connector, "get_auth_type") and str(connector.get_auth_type()) == AuthType.OAUTH:
+    if str(connector.get_auth_type(user)) == AuthType.OAUTH:
         return f"Bearer {token}"
-    if _has(connector, "get_basic_auth"):
-        return f"Basic {connector.get_basic_auth(api_key=token)}"
-    return "Basic " + base64.b64encode(f"{token}:".encode()).decode("ascii")
+    return f"Basic {connector.get_basic_auth(token)}"
 
 
-def _log_format(connector: Any) -> str:
-    return str(connector.get_log_format_type()) if _has(connector, "get_log_format_type") else LogFormat.PLAIN
+def _expect(value: object, kind: type, method: str) -> None:
+    if not isinstance(value, kind):
+        raise CheckFailed(f"{method} returned {type(value).__name__}, not {kind.__name__}")
 
 
-async def _contact(connector: Any, user: User, auth_header: str, phone_number: str) -> ContactInfo:
+async def _contact(connector: Connector, user: User, auth_header: str, phone_number: str) -> ContactInfo:
     """The first real match of `phone_number`, else a contact the CRM does not know."""
-    if _has(connector, "find_contact"):
-        found: FindContactResult = await connector.find_contact(
-            user=user, auth_header=auth_header, phone_number=phone_number,
-            overriding_format=None, is_extension=False,
-        )  # fmt: skip
+    if isinstance(connector, FindsContacts):
+        found = await connector.find_contact(
+            FindContactInput(user=user, auth_header=auth_header, phone_number=phone_number)
+        )
+        _expect(found, FindContactResult, "find_contact")
         for contact in found.matched_contact_info:
             if not contact.is_new_contact:
                 return ContactInfo(
@@ -247,10 +263,23 @@ async def _contact(connector: Any, user: User, auth_header: str, phone_number: s
     return ContactInfo(id="conformance-contact", phone_number=phone_number, name="Conformance Contact")
 
 
+async def _read(connector: ReadsCallLogs, user: User, auth_header: str, log_id: str) -> GetCallLogResult:
+    read = await connector.get_call_log(
+        GetCallLogInput(
+            user=user,
+            auth_header=auth_header,
+            call_log_id=log_id,
+            telephony_session_id="conformance-telephony-1",
+        )
+    )
+    _expect(read, GetCallLogResult, "get_call_log")
+    return read
+
+
 async def _create_and_read(
-    connector: Any, user: User, auth_header: str, phone_number: str
+    connector: Connector, user: User, auth_header: str, phone_number: str
 ) -> tuple[str, str, GetCallLogResult]:
-    if not _has(connector, "get_call_log"):
+    if not isinstance(connector, ReadsCallLogs):
         raise CheckSkipped("getCallLog is not implemented")
     contact = await _contact(connector, user, auth_header, phone_number)
     call_log = {
@@ -264,25 +293,27 @@ async def _create_and_read(
         "to": {"phoneNumber": phone_number},
     }
     body = compose_call_log(
-        log_format=_log_format(connector), call_log=call_log,
+        log_format=connector.get_log_format_type(user), call_log=call_log,
         contact_info={"phoneNumber": phone_number}, user_settings=user.user_settings,
         timezone_offset=user.timezone_offset, note="Conformance note", subject="Conformance call",
         duration=65, result="Call connected",
     )  # fmt: skip
-    created: CreateCallLogResult = await connector.create_call_log(
-        user=user, contact_info=contact, auth_header=auth_header, call_log=call_log,
-        note="Conformance note", composed_log_details=body, additional_submission=None,
+    created = await connector.create_call_log(
+        CreateCallLogInput(
+            user=user, auth_header=auth_header, contact_info=contact, call_log=CallRecord.of(call_log),
+            note="Conformance note", composed_log_details=body,
+        )
     )  # fmt: skip
+    _expect(created, CreateCallLogResult, "create_call_log")
     if created.log_id is None or created.log_id == "":
         raise CheckFailed("create_call_log returned no log_id")
-    read: GetCallLogResult = await connector.get_call_log(
-        user=user, auth_header=auth_header, telephony_session_id="conformance-telephony-1",
-        call_log_id=str(created.log_id), contact_id=str(contact.id),
-    )  # fmt: skip
+    read = await _read(connector, user, auth_header, str(created.log_id))
     return str(created.log_id), body, read
 
 
-async def check_call_log_round_trip(connector: Any, user: User, auth_header: str, phone_number: str) -> None:
+async def check_call_log_round_trip(
+    connector: Connector, user: User, auth_header: str, phone_number: str
+) -> None:
     """A created call log reads back with `full_body` equal to the body it was given."""
     _, body, read = await _create_and_read(connector, user, auth_header, phone_number)
     if read.call_log_info is None:
@@ -292,7 +323,7 @@ async def check_call_log_round_trip(connector: Any, user: User, auth_header: str
 
 
 async def check_update_keeps_agent_line(
-    connector: Any, user: User, auth_header: str, phone_number: str
+    connector: Connector, user: User, auth_header: str, phone_number: str
 ) -> None:
     """An update composed from the CRM's body plus a line the agent typed keeps that line.
 
@@ -300,9 +331,10 @@ async def check_update_keeps_agent_line(
     `full_body`, so whatever the connector stores must come back verbatim.
     """
     log_id, _, read = await _create_and_read(connector, user, auth_header, phone_number)
+    assert isinstance(connector, ReadsCallLogs)  # _create_and_read skipped otherwise
     if read.call_log_info is None or read.call_log_info.full_body is None:
         raise CheckFailed("get_call_log returned no full_body for a log just created")
-    log_format = _log_format(connector)
+    log_format = connector.get_log_format_type(user)
     separator = (
         "\n" if log_format == LogFormat.PLAIN else ("<br>" if log_format == LogFormat.HTML else "\n\n")
     )
@@ -317,14 +349,14 @@ async def check_update_keeps_agent_line(
         hashed_extension_id="conformance-extension", platform=user.platform,
         third_party_log_id=log_id, user_id=user.id, contact_id=None,
     )  # fmt: skip
-    await connector.update_call_log(
-        user=user, existing_call_log=link, auth_header=auth_header, composed_log_details=composed,
-        existing_call_log_details=read.call_log_info.full_log_response,
+    updated = await connector.update_call_log(
+        UpdateCallLogInput(
+            user=user, auth_header=auth_header, existing_call_log=link, composed_log_details=composed,
+            existing_call_log_info=read.call_log_info, recording_link=recording,
+        )
     )  # fmt: skip
-    after: GetCallLogResult = await connector.get_call_log(
-        user=user, auth_header=auth_header, telephony_session_id="conformance-telephony-1",
-        call_log_id=log_id, contact_id=None,
-    )  # fmt: skip
+    _expect(updated, UpdateCallLogResult, "update_call_log")
+    after = await _read(connector, user, auth_header, log_id)
     body = after.call_log_info.full_body if after.call_log_info is not None else None
     if body is None or AGENT_LINE not in body:
         raise CheckFailed(f"the agent's line was lost by update_call_log: {body!r}")
@@ -333,16 +365,16 @@ async def check_update_keeps_agent_line(
 
 
 async def check_find_contact_placeholder_last(
-    connector: Any, user: User, auth_header: str, phone_number: str
+    connector: Connector, user: User, auth_header: str, phone_number: str
 ) -> None:
     """`find_contact` offers exactly one "create new contact" placeholder, after the real matches."""
-    if not _has(connector, "find_contact"):
+    if not isinstance(connector, FindsContacts):
         raise CheckSkipped("findContact is not implemented")
     for number in (phone_number, "+19999999999"):
-        found: FindContactResult = await connector.find_contact(
-            user=user, auth_header=auth_header, phone_number=number,
-            overriding_format=None, is_extension=False,
-        )  # fmt: skip
+        found = await connector.find_contact(
+            FindContactInput(user=user, auth_header=auth_header, phone_number=number)
+        )
+        _expect(found, FindContactResult, "find_contact")
         if not found.successful:
             continue
         flags = [contact.is_new_contact for contact in found.matched_contact_info]
@@ -352,7 +384,7 @@ async def check_find_contact_placeholder_last(
             )
 
 
-BehaviouralCheck = Callable[[Any, User, str, str], Awaitable[None]]
+BehaviouralCheck = Callable[[Connector, User, str, str], Awaitable[None]]
 BEHAVIOURAL_CHECKS: dict[str, BehaviouralCheck] = {
     "call_log_round_trip": check_call_log_round_trip,
     "update_keeps_agent_line": check_update_keeps_agent_line,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from appconnect.connectors.base import Connector
 from appconnect.domain import User
 from appconnect.testing.checks import (
     BEHAVIOURAL_CHECKS,
@@ -47,20 +48,20 @@ class ConnectorConformance:
     phone_number: ClassVar[str] = "+14155550100"
 
     # -- what the author provides ---------------------------------------------------------------
-    def create_connector(self, tmp_path: Path) -> Any:
+    def create_connector(self, tmp_path: Path) -> Connector:
         """A fresh connector; `tmp_path` is a per-test directory for any local state."""
         raise NotImplementedError("ConnectorConformance subclasses implement create_connector(tmp_path)")
 
-    def manifest(self, connector: Any) -> Mapping[str, Any] | None:
+    def manifest(self, connector: Connector) -> Mapping[str, Any] | None:
         """The connector's manifest (default: `connector.manifest`)."""
-        manifest = getattr(connector, "manifest", None)
+        manifest = connector.manifest
         return manifest if isinstance(manifest, Mapping) else None
 
-    def make_user(self, connector: Any) -> User:
+    def make_user(self, connector: Connector) -> User:
         """The user the behavioural tests act as (default: an API-key/OAuth user with a dummy token)."""
         return default_user(connector.name)
 
-    def make_auth_header(self, connector: Any, user: User) -> str:
+    def make_auth_header(self, connector: Connector, user: User) -> str:
         """The auth header the server would build for `user` (default: Basic or Bearer)."""
         return default_auth_header(connector, user)
 
@@ -78,17 +79,13 @@ class ConnectorConformance:
         connector = self.create_connector(tmp_path)
 
         async def run() -> None:
-            starter = getattr(connector, "startup", None)
-            if callable(starter):
-                await starter()
+            await connector.startup()
             try:
                 user = self.make_user(connector)
                 auth_header = self.make_auth_header(connector, user)
                 await BEHAVIOURAL_CHECKS[check](connector, user, auth_header, self.phone_number)
             finally:
-                closer = getattr(connector, "shutdown", None)
-                if callable(closer):
-                    await closer()
+                await connector.shutdown()
 
         try:
             asyncio.run(run())
@@ -115,6 +112,10 @@ class ConnectorConformance:
     def test_log_format_is_known(self, tmp_path: Path) -> None:
         """`get_log_format_type()` is a format the composer writes."""
         self._static("log_format_is_known", tmp_path)
+
+    def test_interfaces_match_protocols(self, tmp_path: Path) -> None:
+        """Each interface method takes its input, returns its result, and reads only real fields."""
+        self._static("interfaces_match_protocols", tmp_path)
 
     # -- behavioural tests (network_free connectors) --------------------------------------------
     def test_call_log_round_trip(self, tmp_path: Path) -> None:

@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 
-from appconnect.connectors.base import ConnectorContext
+from appconnect.connectors.base import ConnectorContext, ServesRoutes
+from appconnect.connectors.inputs import OAuthInfoInput
 from appconnect.connectors.pipedrive import PipedriveConnector, PipedriveSettings, create_connector
-from appconnect.connectors.pipedrive.account_data import (
-    AccountDataCache,
-    ActivityType,
-    resolve_activity_type,
-)
+from appconnect.connectors.pipedrive.account_data import ActivityType, resolve_activity_type
 from appconnect.connectors.pipedrive.api import all_of, both
 from appconnect.connectors.pipedrive.fields import (
     agent_note,
@@ -80,16 +77,16 @@ def test_context_extras_win_over_the_environment(clean_env: None, monkeypatch: p
     assert _connector(PIPEDRIVE_CLIENT_ID="from-extras").settings.client_id == "from-extras"
 
 
-def test_oauth_info_comes_from_settings_and_is_refused_when_missing(
+async def test_oauth_info_comes_from_settings_and_is_refused_when_missing(
     clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    unconfigured = _connector().get_oauth_info()
+    unconfigured = await _connector().get_oauth_info(OAuthInfoInput())
     assert unconfigured.fail_message is not None and "PIPEDRIVE_CLIENT_ID" in unconfigured.fail_message
     monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", "id")
     monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", "secret")
     monkeypatch.setenv("PIPEDRIVE_REDIRECT_URI", "https://appconnect.example.com/pipedrive-redirect")
     connector = _connector()
-    info = connector.get_oauth_info(hostname="acme.pipedrive.com")
+    info = await connector.get_oauth_info(OAuthInfoInput(hostname="acme.pipedrive.com"))
     assert (info.client_id, info.client_secret, info.access_token_uri, info.redirect_uri) == (
         "id",
         "secret",
@@ -159,7 +156,7 @@ def test_registered_interfaces_and_account_data(clean_env: None) -> None:
     assert connector.get_log_format_type() == "text/html"
     assert connector.get_auth_type() == "oauth"
     assert set(connector.account_data) == {"activityTypes"}
-    assert connector.router is not None
+    assert isinstance(connector, ServesRoutes)
 
 
 def test_the_callback_page_explains_how_to_install() -> None:
@@ -275,37 +272,29 @@ def test_a_message_cannot_break_the_note() -> None:
 
 
 # -- activity types -----------------------------------------------------------------------------
-class Fetcher:
+class StoredTypes:
+    """`AccountData` holding one activity-type list; each forced read fetches the next one.
+
+    The first read counts as a fetch too (the server's store is empty), like a fresh account.
+    """
+
     def __init__(self, *lists: list[ActivityType]) -> None:
         self.lists = list(lists)
         self.calls = 0
+        self.value: list[ActivityType] | None = None
 
-    async def __call__(self) -> list[ActivityType]:
-        self.calls += 1
-        await asyncio.sleep(0)
-        return self.lists[min(self.calls, len(self.lists)) - 1]
+    async def get(self, key: str, *, force_refresh: bool = False) -> Any:
+        assert key == "activityTypes"
+        if self.value is None or force_refresh:
+            self.calls += 1
+            await asyncio.sleep(0)
+            self.value = self.lists[min(self.calls, len(self.lists)) - 1]
+        return self.value
 
 
 CALL = ActivityType(const="call", title="Call")
 SPECIAL = ActivityType(const="special_call", title="Phone Call")
 MEETING = ActivityType(const="meeting", title="Meeting")
-
-
-async def test_the_cache_keeps_values_for_the_ttl_and_fetches_once_for_concurrent_misses() -> None:
-    now = [0.0]
-    cache = AccountDataCache(ttl_seconds=10, clock=lambda: now[0])
-    fetch = Fetcher([CALL])
-    results = await asyncio.gather(*(cache.get("acme", "activityTypes", fetch) for _ in range(5)))
-    assert results == [[CALL]] * 5 and fetch.calls == 1
-    now[0] = 10
-    await cache.get("acme", "activityTypes", fetch)
-    assert fetch.calls == 1
-    now[0] = 10.5
-    await cache.get("acme", "activityTypes", fetch)
-    assert fetch.calls == 2
-    await cache.get("other", "activityTypes", fetch)
-    await cache.get("acme", "activityTypes", fetch, force_refresh=True)
-    assert fetch.calls == 4
 
 
 @pytest.mark.parametrize(
@@ -323,11 +312,16 @@ async def test_the_cache_keeps_values_for_the_ttl_and_fetches_once_for_concurren
 async def test_activity_type_resolution_order(
     configured: str | None, lists: list[list[ActivityType]], keyword: str, expected: str | None, fetches: int
 ) -> None:
-    fetch = Fetcher(*lists)
-    resolved = await resolve_activity_type(
-        AccountDataCache(), account="acme", fetch=fetch, configured=configured, keyword=keyword
-    )
-    assert (resolved, fetch.calls) == (expected, fetches)
+    stored = StoredTypes(*lists)
+    resolved = await resolve_activity_type(stored, configured=configured, keyword=keyword)
+    assert (resolved, stored.calls) == (expected, fetches)
+
+
+async def test_after_a_refusal_resolution_starts_from_a_fresh_list_and_refreshes_no_more() -> None:
+    stored = StoredTypes([CALL], [SPECIAL])
+    assert await resolve_activity_type(stored, configured=None, keyword="call") == "call"
+    fresh = await resolve_activity_type(stored, configured="call", keyword="call", refresh_first=True)
+    assert (fresh, stored.calls) == ("special_call", 2)
 
 
 # -- concurrency helpers ------------------------------------------------------------------------

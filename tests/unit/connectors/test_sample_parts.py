@@ -21,6 +21,7 @@ from appconnect.connectors.base import (
     SearchesContactsByName,
     SetsDispositions,
 )
+from appconnect.connectors.inputs import GetUserInfoInput, UnauthorizeInput
 from appconnect.connectors.sample import (
     SampleCrmConnector,
     SampleCrmNotFound,
@@ -31,6 +32,11 @@ from appconnect.connectors.sample import (
 from appconnect.connectors.sample.phones import normalise_number, query_keys, stored_keys
 from appconnect.connectors.types import AuthType, LogFormat
 from appconnect.crm_http.errors import CrmNotFound
+from appconnect.domain import User
+
+
+def _login(auth_header: str, api_key: str | None = None) -> GetUserInfoInput:
+    return GetUserInfoInput(auth_header=auth_header, platform="sample", api_key=api_key)
 
 
 def _connector(tmp_path: object) -> SampleCrmConnector:
@@ -139,9 +145,9 @@ def test_not_found_is_a_crm_404() -> None:
 
 async def test_any_api_key_logs_in_with_a_stable_id(tmp_path: object) -> None:
     connector = _connector(tmp_path)
-    first = await connector.get_user_info(auth_header="Basic eDo=", api_key="key-one")
-    again = await connector.get_user_info(auth_header="Basic eDo=", api_key="key-one")
-    other = await connector.get_user_info(auth_header="Basic eDo=", api_key="key-two")
+    first = await connector.get_user_info(_login("Basic eDo=", "key-one"))
+    again = await connector.get_user_info(_login("Basic eDo=", "key-one"))
+    other = await connector.get_user_info(_login("Basic eDo=", "key-two"))
     assert first.successful
     assert first.platform_user_info is not None and other.platform_user_info is not None
     assert again.platform_user_info == first.platform_user_info
@@ -155,20 +161,20 @@ async def test_any_api_key_logs_in_with_a_stable_id(tmp_path: object) -> None:
 async def test_api_key_is_read_from_the_basic_header_when_not_passed(tmp_path: object) -> None:
     connector = _connector(tmp_path)
     header = "Basic " + base64.b64encode(b"key-one:").decode()
-    from_header = await connector.get_user_info(auth_header=header)
-    direct = await connector.get_user_info(auth_header=header, api_key="key-one")
+    from_header = await connector.get_user_info(_login(header))
+    direct = await connector.get_user_info(_login(header, "key-one"))
     assert from_header.platform_user_info == direct.platform_user_info
 
 
 async def test_an_empty_api_key_is_refused_with_a_message(tmp_path: object) -> None:
-    result = await _connector(tmp_path).get_user_info(auth_header="", api_key="  ")
+    result = await _connector(tmp_path).get_user_info(_login("", "  "))
     assert not result.successful
     assert result.platform_user_info is None
     assert result.return_message is not None and result.return_message.message_type == "warning"
 
 
 async def test_logout_succeeds() -> None:
-    from appconnect.domain import User
-
-    result = await SampleCrmConnector().unauthorize(user=User(id="u-sample", platform="sample"))
+    result = await SampleCrmConnector().unauthorize(
+        UnauthorizeInput(user=User(id="u-sample", platform="sample"))
+    )
     assert result.successful

@@ -1,32 +1,26 @@
-"""Account data: Pipedrive's activity types, cached per company, and which one a log uses.
+"""Account data: Pipedrive's activity types, and which one a log uses (pipedrive.md §4).
 
 Why: every call or message log is a Pipedrive *activity* whose `type` must be the `key_string` of
-an active activity type of the company ("call", "sms", or a custom one). Asking Pipedrive for the
-list on every log would double the calls, so the list is account data (spec platform §6.5): one
-registry entry (`ACCOUNT_DATA`, for `GET /accountData` and the admin's option lists) and a cache
-that keeps it for a day per company and fetches it at most once at a time.
+an active activity type of the company ("call", "sms", or a custom one). The list is the RingCentral
+account's data (spec platform §6.5): the server keeps it in its database per account, shared by
+every worker and user, for a day, and the connector reads it through its input's `account_data`.
+`GET /accountData?keys=activityTypes` serves the same copy to the admin page.
 
-Resolution order, as the reference: the type the admin chose (setting `pipedriveCallActivityType`
-or `pipedriveSMSActivityType`) if it still exists, refreshing the list once if it does not; else
-the first type whose name contains the keyword (`call`, `sms`), refreshing once when none does;
-else None, and the connector explains that an activity type is missing.
+Resolution order (§4.3): the type the admin chose (setting `pipedriveCallActivityType` or
+`pipedriveSMSActivityType`) if it is in the list, refreshing the list once if it is not; else the
+first type whose name contains the keyword (`call`, `sms`), refreshing once when none does; else
+None, and the connector explains that an activity type is missing.
 
 Example::
 
-    cache = AccountDataCache()
-    key = await resolve_activity_type(
-        cache, account="acme.pipedrive.com", fetch=lambda: fetch_activity_types(api),
-        configured=None, keyword="call",
-    )   # -> "call"
+    key = await resolve_activity_type(call.account_data, configured=None, keyword="call")  # "call"
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Final, TypedDict
+from typing import Final, TypedDict
+
+from appconnect.connectors.inputs import AccountData
 
 from .api import PipedriveApi
 
@@ -34,7 +28,6 @@ __all__ = [
     "ACTIVITY_TYPES",
     "CALL_ACTIVITY_SETTING",
     "SMS_ACTIVITY_SETTING",
-    "AccountDataCache",
     "ActivityType",
     "fetch_activity_types",
     "resolve_activity_type",
@@ -43,7 +36,6 @@ __all__ = [
 ACTIVITY_TYPES: Final = "activityTypes"
 CALL_ACTIVITY_SETTING: Final = "pipedriveCallActivityType"
 SMS_ACTIVITY_SETTING: Final = "pipedriveSMSActivityType"
-DAY_SECONDS: Final = 24 * 3600.0
 
 
 class ActivityType(TypedDict):
@@ -54,7 +46,7 @@ class ActivityType(TypedDict):
 
 
 async def fetch_activity_types(api: PipedriveApi) -> list[ActivityType]:
-    """The company's active activity types, in Pipedrive's order."""
+    """The company's active activity types, in Pipedrive's order (`GET /v1/activityTypes`)."""
     return [
         ActivityType(const=str(kind.get("key_string")), title=str(kind.get("name") or ""))
         for kind in await api.activity_types()
@@ -62,52 +54,15 @@ async def fetch_activity_types(api: PipedriveApi) -> list[ActivityType]:
     ]
 
 
-@dataclass
-class _Entry:
-    value: Any = None
-    fetched_at: float | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-class AccountDataCache:
-    """Values per (account, key), kept for `ttl_seconds`; concurrent misses share one fetch.
-
-    In-process: each server process keeps its own copy, which is enough for data that changes a
-    few times a year and is refreshed on demand when a configured value is missing from it.
-    """
-
-    def __init__(
-        self, *, ttl_seconds: float = DAY_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._entries: dict[tuple[str, str], _Entry] = {}
-
-    def _fresh(self, entry: _Entry) -> bool:
-        return entry.fetched_at is not None and self._clock() - entry.fetched_at <= self._ttl
-
-    async def get(
-        self,
-        account: str,
-        key: str,
-        fetch: Callable[[], Awaitable[Any]],
-        *,
-        force_refresh: bool = False,
-    ) -> Any:
-        """The cached value, else (or when forced) a fresh one from `fetch`."""
-        entry = self._entries.setdefault((account, key), _Entry())
-        if not force_refresh and self._fresh(entry):
-            return entry.value
-        seen = entry.fetched_at
-        async with entry.lock:
-            if entry.fetched_at != seen and self._fresh(entry):
-                return entry.value  # another request fetched it while we waited
-            entry.value = await fetch()
-            entry.fetched_at = self._clock()
-            return entry.value
-
-    def clear(self) -> None:
-        self._entries.clear()
+def _types(value: object) -> list[ActivityType]:
+    """The stored list, read defensively (it is JSON from the database)."""
+    if not isinstance(value, list):
+        return []
+    return [
+        ActivityType(const=str(item["const"]), title=str(item.get("title") or ""))
+        for item in value
+        if isinstance(item, dict) and item.get("const")
+    ]
 
 
 def _match(types: list[ActivityType], keyword: str) -> str | None:
@@ -115,25 +70,25 @@ def _match(types: list[ActivityType], keyword: str) -> str | None:
 
 
 async def resolve_activity_type(
-    cache: AccountDataCache,
-    *,
-    account: str,
-    fetch: Callable[[], Awaitable[list[ActivityType]]],
-    configured: str | None,
-    keyword: str,
+    account_data: AccountData, *, configured: str | None, keyword: str, refresh_first: bool = False
 ) -> str | None:
-    """The `key_string` to log with (see the module docstring for the order), or None."""
-    types: list[ActivityType] = await cache.get(account, ACTIVITY_TYPES, fetch)
-    refreshed = False
+    """The `key_string` to log with (see the module docstring for the order), or None.
+
+    `refresh_first` starts from a freshly fetched list (after Pipedrive refused a type); the list is
+    then not refreshed again.
+    """
+    types = _types(await account_data.get(ACTIVITY_TYPES, force_refresh=refresh_first))
+    refreshed = refresh_first
     if configured:
         if any(kind["const"] == configured for kind in types):
             return configured
-        types = await cache.get(account, ACTIVITY_TYPES, fetch, force_refresh=True)
-        refreshed = True
-        if any(kind["const"] == configured for kind in types):
-            return configured
+        if not refreshed:
+            types = _types(await account_data.get(ACTIVITY_TYPES, force_refresh=True))
+            refreshed = True
+            if any(kind["const"] == configured for kind in types):
+                return configured
     matched = _match(types, keyword)
     if matched is None and not refreshed:  # the list may predate a new type; ask once, not twice
-        types = await cache.get(account, ACTIVITY_TYPES, fetch, force_refresh=True)
+        types = _types(await account_data.get(ACTIVITY_TYPES, force_refresh=True))
         matched = _match(types, keyword)
     return matched

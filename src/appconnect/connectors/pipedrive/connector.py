@@ -21,12 +21,43 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
-from appconnect.compose import UNSET, compose_call_log
-from appconnect.connectors.base import AccountDataSource, BaseConnector, ConnectorContext
+from appconnect.compose import MessageMedia, is_truthy
+from appconnect.connectors.base import (
+    AccountDataSource,
+    BaseConnector,
+    ConnectorContext,
+    CreatesContacts,
+    FindsContacts,
+    ListsUsers,
+    LogsIn,
+    LogsMessages,
+    LogsOut,
+    ReadsCallLogs,
+    SearchesContactsByName,
+    ServerServices,
+    ServesRoutes,
+    SetsDispositions,
+    UsesOAuth,
+)
+from appconnect.connectors.inputs import (
+    CreateCallLogInput,
+    CreateContactInput,
+    CreateMessageLogInput,
+    CrmInput,
+    FindContactInput,
+    FindContactWithNameInput,
+    GetCallLogInput,
+    GetUserInfoInput,
+    OAuthInfoInput,
+    UnauthorizeInput,
+    UpdateCallLogInput,
+    UpdateMessageLogInput,
+    UpsertCallDispositionInput,
+)
 from appconnect.connectors.types import (
     AuthType,
     CallLogInfo,
@@ -35,6 +66,7 @@ from appconnect.connectors.types import (
     CreateCallLogResult,
     CreateContactResult,
     CreateMessageLogResult,
+    CrmUser,
     DispositionResult,
     FindContactResult,
     GetCallLogResult,
@@ -47,14 +79,13 @@ from appconnect.connectors.types import (
     UpdateMessageLogResult,
     UserInfoResult,
 )
-from appconnect.crm_http import CrmError, CrmRateLimited
-from appconnect.domain import CallLogLink, MessageLogLink, User
+from appconnect.crm_http import CrmBadRequest, CrmError, CrmRateLimited
+from appconnect.domain import User
 
 from .account_data import (
     ACTIVITY_TYPES,
     CALL_ACTIVITY_SETTING,
     SMS_ACTIVITY_SETTING,
-    AccountDataCache,
     ActivityType,
     fetch_activity_types,
     resolve_activity_type,
@@ -66,7 +97,6 @@ from .fields import (
     call_subject,
     disposition_changes,
     due_date_and_time,
-    is_truthy,
     owner_id,
     pipedrive_duration,
     pipedrive_id,
@@ -84,6 +114,9 @@ from .messages import (
 from .phones import EXTENSION_NOT_SUPPORTED, lookup_number, search_term
 from .routes import build_router
 from .settings import PipedriveSettings
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 __all__ = ["PipedriveConnector", "load_manifest"]
 
@@ -140,17 +173,6 @@ def _contact(person: Json, phone: str | None, deals: Sequence[Json], leads: Sequ
     )
 
 
-def _shared_content(value: Any) -> tuple[str, str] | None:
-    """`(subject, body)` of a centrally composed message log (a mapping or `MessageLogContent`)."""
-    if value is None:
-        return None
-    subject = value.get("subject") if isinstance(value, Mapping) else getattr(value, "subject", None)
-    body = value.get("body") if isinstance(value, Mapping) else getattr(value, "body", None)
-    if not body or not subject:
-        return None
-    return str(subject), str(body)
-
-
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -191,11 +213,24 @@ def _done_activity(
     )
 
 
-class PipedriveConnector(BaseConnector):
+class PipedriveConnector(
+    BaseConnector,
+    UsesOAuth,
+    LogsIn,
+    LogsOut,
+    FindsContacts,
+    SearchesContactsByName,
+    CreatesContacts,
+    ReadsCallLogs,
+    SetsDispositions,
+    LogsMessages,
+    ListsUsers,
+    ServesRoutes,
+):
     """Pipedrive: OAuth login, persons with their open deals and leads, activities for calls and messages.
 
-    Settings are read once, at construction (see `settings.py`). The activity-type list is cached
-    per company for a day (`account_data.py`).
+    Settings are read once, at construction (see `settings.py`). The activity-type list is the
+    RingCentral account's data, kept by the server (`account_data.py`).
     """
 
     name: ClassVar[str] = "pipedrive"
@@ -211,15 +246,17 @@ class PipedriveConnector(BaseConnector):
         self.allowed_hosts = self.settings.allowed_hosts
         self.account_data = {ACTIVITY_TYPES: AccountDataSource(fetch=self.fetch_activity_types)}
         self.manifest = load_manifest(self.settings)
-        self.router = build_router(self)
-        self.account_data_cache = AccountDataCache()
 
     def _api(self, user: User | None, auth_header: str) -> PipedriveApi:
         company = self.settings.company_url(user.hostname) if user is not None and user.hostname else None
         return PipedriveApi(self.http, self.settings, company_url=company, auth_header=auth_header)
 
+    def routes(self, server: ServerServices, /) -> APIRouter:
+        """`GET` and `DELETE /pipedrive-redirect`: the app's callback page and its uninstall hook."""
+        return build_router(self, server)
+
     # -- OAuth -----------------------------------------------------------------------------------
-    def get_oauth_info(self, **extra: Any) -> OAuthInfo:
+    async def get_oauth_info(self, login: OAuthInfoInput, /) -> OAuthInfo:
         """The OAuth app from settings; without a client id and secret, logins are refused clearly."""
         if not (self.settings.client_id and self.settings.client_secret):
             return OAuthInfo(
@@ -246,14 +283,12 @@ class PipedriveConnector(BaseConnector):
         expected = self.app_authorization()
         return bool(expected and header) and hmac.compare_digest(str(header), str(expected))
 
-    async def get_user_info(
-        self, *, auth_header: str, hostname: str | None = None, **extra: Any
-    ) -> UserInfoResult:
+    async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
         """`GET /v1/users/me` on the global API: who connected, their company and time zone.
 
         With the temporary hostname `temp`, the company host is Pipedrive's `<company_domain>.pipedrive.com`.
         """
-        api = self._api(None, auth_header)
+        api = self._api(None, login.auth_header)
         try:
             me = await api.me(global_api=True)
         except CrmError as failure:
@@ -281,18 +316,21 @@ class PipedriveConnector(BaseConnector):
                     "companyName": me.get("company_name"),
                     "companyDomain": domain,
                 },
-                overriding_hostname=f"{domain}.pipedrive.com" if hostname == TEMPORARY_HOSTNAME else None,
+                overriding_hostname=(
+                    f"{domain}.pipedrive.com" if login.hostname == TEMPORARY_HOSTNAME else None
+                ),
             ),
             return_message=ReturnMessage("Connected to Pipedrive.", "success", 1000),
         )
 
-    async def unauthorize(self, *, user: User, **extra: Any) -> UnAuthorizeResult:
+    async def unauthorize(self, logout: UnauthorizeInput, /) -> UnAuthorizeResult:
         """Revoke the refresh and the access token at Pipedrive (both at once).
 
         The server forgets the stored tokens afterwards; a failed revocation raises and nothing is
         forgotten, so logging out can be retried.
         """
         authorization = self.app_authorization()
+        user = logout.user
         tokens = [token for token in (user.refresh_token, user.access_token) if token]
         if authorization is not None and tokens:
             api = self._api(None, authorization)
@@ -322,31 +360,22 @@ class PipedriveConnector(BaseConnector):
 
         return await all_of([enrich(person) for person in persons if person.get("id") is not None])
 
-    async def find_contact(
-        self,
-        *,
-        user: User,
-        auth_header: str,
-        phone_number: str,
-        overriding_format: str | None = None,
-        is_extension: bool | str = False,
-        **extra: Any,
-    ) -> FindContactResult:
+    async def find_contact(self, lookup: FindContactInput, /) -> FindContactResult:
         """Persons whose phone matches (`/api/v2/persons/search`), each with open deals and leads,
         then the "Create new contact..." option. Extension numbers are refused with a warning.
 
         Pipedrive matches the digits anywhere in a stored number, so one search with the national
         number finds every spelling and `overriding_format` is not needed.
         """
-        number = lookup_number(phone_number)
+        number = lookup_number(lookup.phone_number)
         term = search_term(number)
-        if str(is_extension).lower() == "true" or term is None:
+        if lookup.is_extension or term is None:
             return FindContactResult(
                 matched_contact_info=(),
                 successful=False,
                 return_message=ReturnMessage(EXTENSION_NOT_SUPPORTED, "warning", 3000),
             )
-        api = self._api(user, auth_header)
+        api = self._api(lookup.user, lookup.auth_header)
         persons = await api.search_persons(term, field="phone")
         contacts = await self._with_deals_and_leads(api, persons, number)
         return FindContactResult(
@@ -354,124 +383,119 @@ class PipedriveConnector(BaseConnector):
             extra_data_tracking=api.tracking(),
         )
 
-    async def find_contact_with_name(
-        self, *, user: User, auth_header: str, name: str, **extra: Any
-    ) -> FindContactResult:
+    async def find_contact_with_name(self, lookup: FindContactWithNameInput, /) -> FindContactResult:
         """Persons whose name matches, each with open deals and leads (no create-new option).
 
         Pipedrive's search needs two characters at least; a shorter name finds nobody without asking.
         """
-        term = (name or "").strip()
+        term = (lookup.name or "").strip()
         if len(term) < 2:
             return FindContactResult(matched_contact_info=())
-        api = self._api(user, auth_header)
+        api = self._api(lookup.user, lookup.auth_header)
         persons = await api.search_persons(term, field="name")
         contacts = await self._with_deals_and_leads(api, persons, None)
         return FindContactResult(matched_contact_info=tuple(contacts), extra_data_tracking=api.tracking())
 
-    async def create_contact(
-        self,
-        *,
-        user: User,
-        auth_header: str,
-        phone_number: str,
-        new_contact_name: str,
-        new_contact_type: str | None = None,
-        additional_submission: Mapping[str, Any] | None = None,
-        **extra: Any,
-    ) -> CreateContactResult:
+    async def create_contact(self, new: CreateContactInput, /) -> CreateContactResult:
         """`POST /v1/persons` with the name and number."""
-        api = self._api(user, auth_header)
-        person = await api.create_person(name=new_contact_name, phone=phone_number)
+        api = self._api(new.user, new.auth_header)
+        person = await api.create_person(name=new.new_contact_name, phone=new.phone_number)
         return CreateContactResult(
-            contact_info=Contact(id=person["id"], name=str(person.get("name") or new_contact_name)),
+            contact_info=Contact(id=person["id"], name=str(person.get("name") or new.new_contact_name)),
             return_message=ReturnMessage("Contact created.", "success", 2000),
             extra_data_tracking=api.tracking(),
         )
 
-    async def get_user_list(self, *, user: User, auth_header: str, **extra: Any) -> list[dict[str, Any]]:
+    async def get_user_list(self, admin: CrmInput, /) -> Sequence[CrmUser]:
         """The company's users that are not deleted (`GET /api/v1/users`), for admin user mapping."""
-        users = await self._api(user, auth_header).users()
+        users = await self._api(admin.user, admin.auth_header).users()
         return [
-            {"id": member.get("id"), "name": member.get("name"), "email": member.get("email")}
+            CrmUser(id=member.get("id") or "", name=str(member.get("name") or ""), email=member.get("email"))
             for member in users
             if not member.get("is_deleted")
         ]
 
     # -- activity types (account data) -----------------------------------------------------------
-    async def fetch_activity_types(self, *, user: User, auth_header: str, **extra: Any) -> list[ActivityType]:
-        """The registry's fetch for `activityTypes` (spec platform §6.5): the active types, fresh."""
-        return await fetch_activity_types(self._api(user, auth_header))
+    async def fetch_activity_types(self, request: CrmInput, /) -> list[ActivityType]:
+        """The server's fetch for `activityTypes` (spec platform §6.5): the active types, fresh."""
+        return await fetch_activity_types(self._api(request.user, request.auth_header))
 
-    async def _activity_type(
-        self, api: PipedriveApi, user: User, *, setting_id: str, keyword: str, extra: Mapping[str, Any]
-    ) -> str | None:
-        """The activity type to log with: the admin's choice (the account admin's settings when the
-        server passes them as `admin_settings`, else the user's effective settings), else by keyword."""
-        admin = _mapping(_mapping(extra.get("admin_settings")).get(setting_id)).get("value")
-        configured = admin or user.setting(setting_id)
+    @staticmethod
+    def _configured_type(user: User, setting_id: str) -> str | None:
+        """The activity type an admin chose (the user's effective settings carry admin values)."""
+        configured = user.setting(setting_id)
+        return str(configured) if configured else None
+
+    async def _activity_type(self, request: CrmInput, setting_id: str, keyword: str) -> str | None:
         return await resolve_activity_type(
-            self.account_data_cache,
-            account=user.hostname or user.id,
-            fetch=lambda: fetch_activity_types(api),
-            configured=str(configured) if configured else None,
-            keyword=keyword,
+            request.account_data, configured=self._configured_type(request.user, setting_id), keyword=keyword
         )
+
+    async def _create_typed_activity(
+        self, api: PipedriveApi, request: CrmInput, body: dict[str, Any], setting_id: str, keyword: str
+    ) -> Json | None:
+        """`POST /api/v2/activities`; when Pipedrive refuses it (400), refresh the activity types
+        once and retry once with the type resolved from the fresh list.
+
+        A type deactivated since the list was stored is the usual cause, so the retry is with the
+        type Pipedrive has now. None: no usable type is left (nothing was written).
+        """
+        try:
+            return await api.create_activity(body)
+        except CrmBadRequest as refusal:
+            if refusal.status != 400:
+                raise
+            fresh = await resolve_activity_type(
+                request.account_data,
+                configured=self._configured_type(request.user, setting_id),
+                keyword=keyword,
+                refresh_first=True,
+            )
+            if fresh is None:
+                return None
+            if fresh == body["type"]:
+                if "type" in (refusal.body or "").lower():
+                    return None  # Pipedrive still refuses the only type it lists: tell the user why
+                raise
+            log.info("Pipedrive refused the activity type; retrying with the refreshed list", keyword=keyword)
+            return await api.create_activity({**body, "type": fresh})
 
     # -- call logs -------------------------------------------------------------------------------
-    async def create_call_log(
-        self,
-        *,
-        user: User,
-        contact_info: ContactInfo,
-        auth_header: str,
-        call_log: Mapping[str, Any],
-        note: str | None = None,
-        composed_log_details: str = "",
-        additional_submission: Mapping[str, Any] | None = None,
-        **extra: Any,
-    ) -> CreateCallLogResult:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         """One done activity for the call: the person's organization and the call activity type are
         looked up at once, then `POST /api/v2/activities` with the composed HTML note."""
-        api = self._api(user, auth_header)
+        no_type = CreateCallLogResult(log_id=None, return_message=ReturnMessage(NO_CALL_TYPE, "error", 2000))
+        api = self._api(call.user, call.auth_header)
         person, activity_type = await both(
-            api.person(contact_info.id),
-            self._activity_type(api, user, setting_id=CALL_ACTIVITY_SETTING, keyword="call", extra=extra),
+            api.person(call.contact_info.id), self._activity_type(call, CALL_ACTIVITY_SETTING, "call")
         )
         if activity_type is None:
-            return CreateCallLogResult(log_id=None, return_message=ReturnMessage(NO_CALL_TYPE, "error", 2000))
+            return no_type
         body = _done_activity(
-            user=user,
-            contact_info=contact_info,
+            user=call.user,
+            contact_info=call.contact_info,
             person=person,
             activity_type=activity_type,
-            subject=call_subject(call_log, contact_info.name),
-            note=composed_log_details,
-            start_time=call_log.get("startTime"),
-            additional_submission=additional_submission,
-            duration=pipedrive_duration(call_log.get("duration")),
+            subject=call_subject(call.call_log.raw, call.contact_info.name),
+            note=call.composed_log_details,
+            start_time=call.call_log.start_time,
+            additional_submission=call.additional_submission,
+            duration=pipedrive_duration(call.call_log.raw.get("duration")),
         )
-        activity = await api.create_activity(body)
+        activity = await self._create_typed_activity(api, call, body, CALL_ACTIVITY_SETTING, "call")
+        if activity is None:
+            return no_type
         return CreateCallLogResult(
             log_id=activity["id"],
             return_message=ReturnMessage("Call logged", "success", 2000),
             extra_data_tracking=api.tracking(),
         )
 
-    async def get_call_log(
-        self,
-        *,
-        user: User,
-        auth_header: str,
-        call_log_id: str,
-        telephony_session_id: str | None = None,
-        contact_id: str | None = None,
-        **extra: Any,
-    ) -> GetCallLogResult:
+    async def get_call_log(self, lookup: GetCallLogInput, /) -> GetCallLogResult:
         """`GET /api/v2/activities/{id}`: the whole note (the base of every update), the agent's
         note inside it, and the deal or lead it is linked to."""
-        api = self._api(user, auth_header)
-        envelope = await api.activity(call_log_id)
+        api = self._api(lookup.user, lookup.auth_header)
+        envelope = await api.activity(lookup.call_log_id)
         activity = _mapping(envelope.get("data"))
         body = str(activity.get("note") or "")
         persons = _mapping(_mapping(envelope.get("related_objects")).get("person"))
@@ -488,228 +512,138 @@ class PipedriveConnector(BaseConnector):
             extra_data_tracking=api.tracking(),
         )
 
-    async def _recompose(
-        self, api: PipedriveApi, user: User, link: CallLogLink, current: Any, extra: Mapping[str, Any]
-    ) -> tuple[str, str]:
-        """`(current note, new note)` when the server sent no composed body: this update's items
-        written into the activity's note with the composer's upserts, one by one."""
-        activity = _mapping(current) if _mapping(current).get("note") is not None else None
-        if activity is None:
-            activity = _mapping((await api.activity(str(link.third_party_log_id))).get("data"))
-        existing = str(activity.get("note") or "")
-        updated = compose_call_log(
-            log_format=LogFormat.HTML,
-            existing_body=existing,
-            call_log={
-                "sessionId": link.session_id,
-                **{key: extra.get(key) for key in ("direction", "from", "to", "legs")},
-            },
-            contact_info=None,
-            user_settings=user.user_settings,
-            timezone_offset=user.timezone_offset,
-            note=extra.get("note"),
-            subject=extra.get("subject"),
-            start_time=extra.get("start_time"),
-            duration=UNSET if extra.get("duration") is None else extra["duration"],
-            result=extra.get("result"),
-            recording_link=extra.get("recording_link"),
-            voicemail_link=extra.get("voicemail_link"),
-            ai_note=extra.get("ai_note"),
-            transcript=extra.get("transcript"),
-            ring_sense_transcript=extra.get("ring_sense_transcript"),
-            ring_sense_summary=extra.get("ring_sense_summary"),
-            ring_sense_ai_score=extra.get("ring_sense_ai_score"),
-            ring_sense_bulleted_summary=extra.get("ring_sense_bulleted_summary"),
-            ring_sense_link=extra.get("ring_sense_link"),
-        )
-        return existing, updated
-
-    async def update_call_log(
-        self,
-        *,
-        user: User,
-        existing_call_log: CallLogLink,
-        auth_header: str,
-        composed_log_details: str = "",
-        existing_call_log_details: Any = None,
-        subject: str | None = None,
-        duration: Any = None,
-        **extra: Any,
-    ) -> UpdateCallLogResult:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
         """`PATCH /api/v2/activities/{id}` with the new note, subject and duration.
 
         The server composed `composed_log_details` from the note `get_call_log` just read, item by
-        item, so text the agent typed in Pipedrive stays. Without one, the connector does the same
-        itself (reading the activity unless `existing_call_log_details` holds it); a note that would
-        not change is not sent, so an update can never blank it.
+        item, so text the agent typed in Pipedrive stays. An empty body is never sent, so an update
+        can never blank the note.
         """
-        api = self._api(user, auth_header)
-        activity_id = str(existing_call_log.third_party_log_id)
+        api = self._api(call.user, call.auth_header)
         changes: dict[str, Any] = {}
-        note = composed_log_details
-        if note:
-            changes["note"] = note
-        else:
-            current, note = await self._recompose(
-                api,
-                user,
-                existing_call_log,
-                existing_call_log_details,
-                {**extra, "subject": subject, "duration": duration},
-            )
-            if note != current:
-                changes["note"] = note
-        if subject:
-            changes["subject"] = subject
-        if is_truthy(duration):
-            changes["duration"] = pipedrive_duration(duration)
+        if call.composed_log_details:
+            changes["note"] = call.composed_log_details
+        if call.subject:
+            changes["subject"] = call.subject
+        if is_truthy(call.duration):
+            changes["duration"] = pipedrive_duration(call.duration)
         if changes:
-            await api.update_activity(activity_id, changes)
+            await api.update_activity(str(call.existing_call_log.third_party_log_id), changes)
         return UpdateCallLogResult(
-            updated_note=note,
+            updated_note=call.composed_log_details,
             return_message=ReturnMessage("Call log updated.", "success", 2000),
             extra_data_tracking=api.tracking(),
         )
 
-    async def upsert_call_disposition(
-        self,
-        *,
-        user: User,
-        existing_call_log: CallLogLink,
-        auth_header: str,
-        dispositions: Mapping[str, Any] | None,
-        **extra: Any,
-    ) -> DispositionResult:
+    async def upsert_call_disposition(self, change: UpsertCallDispositionInput, /) -> DispositionResult:
         """Link the call's activity to a deal (clearing any lead) or to a lead (clearing any deal)."""
-        changes = disposition_changes(dispositions)
+        changes = disposition_changes(change.dispositions)
         if changes is None:
             return DispositionResult(log_id=None)
-        api = self._api(user, auth_header)
-        await api.update_activity(str(existing_call_log.third_party_log_id), changes)
-        return DispositionResult(
-            log_id=existing_call_log.third_party_log_id, extra_data_tracking=api.tracking()
-        )
+        api = self._api(change.user, change.auth_header)
+        log_id = change.existing_call_log.third_party_log_id
+        await api.update_activity(str(log_id), changes)
+        return DispositionResult(log_id=log_id, extra_data_tracking=api.tracking())
 
     # -- message logs ----------------------------------------------------------------------------
-    async def create_message_log(
-        self,
-        *,
-        user: User,
-        contact_info: ContactInfo,
-        auth_header: str,
-        message: Mapping[str, Any] | None = None,
-        additional_submission: Mapping[str, Any] | None = None,
-        recording_link: str | None = None,
-        fax_doc_link: str | None = None,
-        correspondents: Sequence[Any] | None = None,
-        **extra: Any,
-    ) -> CreateMessageLogResult:
+    async def create_message_log(self, log: CreateMessageLogInput, /) -> CreateMessageLogResult:
         """A done activity for the first message of a conversation day (SMS, voicemail or fax), or
         for a centrally composed log (`shared_sms_log_content`).
 
         The person (for the organization), the SMS activity type and, for an SMS, the agent's name
         (`/v1/users/me`) are looked up at once, then `POST /api/v2/activities`.
         """
-        api = self._api(user, auth_header)
-        shared = _shared_content(extra.get("shared_sms_log_content"))
-        first = _mapping(message) or _mapping(next(iter(extra.get("messages") or ()), None))
-        is_sms = shared is None and not recording_link and not fax_doc_link
-        activity_type_lookup = self._activity_type(
-            api, user, setting_id=SMS_ACTIVITY_SETTING, keyword="sms", extra=extra
+        no_type = CreateMessageLogResult(
+            log_id=None, return_message=ReturnMessage(NO_SMS_TYPE, "error", 2000)
         )
+        api = self._api(log.user, log.auth_header)
+        shared = log.shared_sms_log_content
+        first = log.message or next(iter(log.messages), None)
+        first_raw: Mapping[str, Any] = first.raw if first is not None else {}
+        media = log.media
+        is_sms = shared is None and not media.recording_link and not media.fax_doc_link
+        activity_type_lookup = self._activity_type(log, SMS_ACTIVITY_SETTING, "sms")
         me: Json = {}
         if is_sms:
             person, activity_type, me = await three(
-                api.person(contact_info.id), activity_type_lookup, api.me()
+                api.person(log.contact_info.id), activity_type_lookup, api.me()
             )
         else:
-            person, activity_type = await both(api.person(contact_info.id), activity_type_lookup)
+            person, activity_type = await both(api.person(log.contact_info.id), activity_type_lookup)
         if activity_type is None:
-            return CreateMessageLogResult(
-                log_id=None, return_message=ReturnMessage(NO_SMS_TYPE, "error", 2000)
-            )
-        created = first.get("creationTime") or datetime.now(UTC).isoformat()
-        offset = user.timezone_offset
-        name, number = contact_info.name, contact_info.phone_number
+            return no_type
+        created = first_raw.get("creationTime") or datetime.now(UTC).isoformat()
+        offset = log.user.timezone_offset
+        name, number = log.contact_info.name, log.contact_info.phone_number
         if shared is not None:
-            subject, note = shared
-        elif recording_link:
+            subject, note = shared.subject, shared.body
+        elif media.recording_link:
             subject = voicemail_subject(name, created, offset)
-            note = voicemail_note(subject, recording_link)
-        elif fax_doc_link:
+            note = voicemail_note(subject, media.recording_link)
+        elif media.fax_doc_link:
             subject = fax_subject(name, created, offset)
-            note = fax_note(subject, fax_doc_link)
+            note = fax_note(subject, media.fax_doc_link)
         else:
             subject = sms_subject(name, created, offset)
             note = sms_note(
                 subject=subject,
-                message=first,
+                message=first_raw,
                 contact_name=name,
                 contact_number=number,
                 user_name=str(me.get("name") or ""),
                 user_offset=offset,
                 other_participants=[
                     str(_mapping(group[0] if group else None).get("name") or "Unknown")
-                    for group in correspondents or ()
-                    if isinstance(group, Sequence)
+                    for group in log.correspondents
                 ],
-                links=self._media_links(extra),
+                links=_media_links(media),
             )
         body = _done_activity(
-            user=user,
-            contact_info=contact_info,
+            user=log.user,
+            contact_info=log.contact_info,
             person=person,
             activity_type=activity_type,
             subject=subject,
             note=note,
             start_time=created,
-            additional_submission=additional_submission,
+            additional_submission=log.additional_submission,
         )
-        activity = await api.create_activity(body)
+        activity = await self._create_typed_activity(api, log, body, SMS_ACTIVITY_SETTING, "sms")
+        if activity is None:
+            return no_type
         return CreateMessageLogResult(
             log_id=activity["id"],
             return_message=ReturnMessage("Message logged", "success", 1000),
             extra_data_tracking=api.tracking(),
         )
 
-    @staticmethod
-    def _media_links(extra: Mapping[str, Any]) -> dict[str, str | None]:
-        """Links worth a line under a message (never the download links: they carry a token)."""
-        return {
-            "Voicemail recording link": extra.get("recording_link"),
-            "Fax document link": extra.get("fax_doc_link"),
-            "Image": extra.get("image_link"),
-            "Video": extra.get("video_link"),
-        }
-
-    async def update_message_log(
-        self,
-        *,
-        user: User,
-        contact_info: ContactInfo,
-        existing_message_log: MessageLogLink,
-        auth_header: str,
-        message: Mapping[str, Any] | None = None,
-        additional_submission: Mapping[str, Any] | None = None,
-        **extra: Any,
-    ) -> UpdateMessageLogResult:
+    async def update_message_log(self, log: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
         """Add a later message of the same conversation day to its activity (the agent's name and the
         activity's note are read at once, then `PATCH`), or replace a centrally composed log."""
-        api = self._api(user, auth_header)
-        activity_id = str(existing_message_log.third_party_log_id)
-        shared = _shared_content(extra.get("shared_sms_log_content"))
-        if shared is not None:
-            note = shared[1]
+        api = self._api(log.user, log.auth_header)
+        activity_id = str(log.existing_message_log.third_party_log_id)
+        if log.shared_sms_log_content is not None:
+            note = log.shared_sms_log_content.body
         else:
             me, envelope = await both(api.me(), api.activity(activity_id))
             entry = message_entry(
-                _mapping(message),
-                contact_name=contact_info.name,
-                contact_number=contact_info.phone_number,
+                log.message.raw if log.message is not None else {},
+                contact_name=log.contact_info.name,
+                contact_number=log.contact_info.phone_number,
                 user_name=str(me.get("name") or ""),
-                user_offset=user.timezone_offset,
-                links=self._media_links(extra),
+                user_offset=log.user.timezone_offset,
+                links=_media_links(log.media),
             )
             note = add_message(str(_mapping(envelope.get("data")).get("note") or ""), entry)
-        await api.update_activity(activity_id, {"note": note, **association(additional_submission)})
+        await api.update_activity(activity_id, {"note": note, **association(log.additional_submission)})
         return UpdateMessageLogResult(extra_data_tracking=api.tracking())
+
+
+def _media_links(media: MessageMedia) -> dict[str, str | None]:
+    """Links worth a line under a message (never the download links: they carry a token)."""
+    return {
+        "Voicemail recording link": media.recording_link,
+        "Fax document link": media.fax_doc_link,
+        "Image": media.image_link,
+        "Video": media.video_link,
+    }

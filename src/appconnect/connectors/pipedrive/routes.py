@@ -26,11 +26,11 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from appconnect.connectors.base import ServerServices
+from appconnect.connectors.inputs import UnauthorizeInput
 from appconnect.domain import User
 
 if TYPE_CHECKING:
-    from appconnect.services.context import ServerContext
-
     from .connector import PipedriveConnector
 
 __all__ = ["REDIRECT_PATH", "build_router", "redirect_page"]
@@ -57,17 +57,18 @@ async def _body(request: Request) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-async def _pipedrive_user(context: ServerContext, user_id: str) -> User | None:
+async def _pipedrive_user(server: ServerServices, user_id: str) -> User | None:
     """Pipedrive sends its numeric user id; we store `<id>-pipedrive`. Either finds the user."""
     candidates = [user_id] if user_id.endswith(USER_ID_SUFFIX) else [f"{user_id}{USER_ID_SUFFIX}", user_id]
     for candidate in candidates:
-        user = await context.store.users.get(candidate, "pipedrive")
+        user = await server.find_user(candidate, "pipedrive")
         if user is not None:
             return user
     return None
 
 
-def build_router(connector: PipedriveConnector) -> APIRouter:
+def build_router(connector: PipedriveConnector, server: ServerServices) -> APIRouter:
+    """The two routes; `server` looks users up and deletes them (the connector never sees the store)."""
     router = APIRouter(tags=["pipedrive"], include_in_schema=False)
     page = redirect_page()
 
@@ -82,12 +83,11 @@ def build_router(connector: PipedriveConnector) -> APIRouter:
         user_id = (await _body(request)).get("user_id")
         if user_id is None or user_id == "":
             return PlainTextResponse("Missing user_id", status_code=400)
-        context: ServerContext = request.app.state.context
         try:
-            user = await _pipedrive_user(context, str(user_id))
+            user = await _pipedrive_user(server, str(user_id))
             if user is not None:
-                await connector.unauthorize(user=user)
-                await context.store.users.delete(user.id)
+                await connector.unauthorize(UnauthorizeInput(user=user))
+                await server.delete_user(user.id)
         except Exception as failure:
             log.error("Pipedrive uninstall failed", error_type=type(failure).__name__)
             return JSONResponse({"error": "Internal server error"}, status_code=500)

@@ -12,18 +12,43 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib.resources import files
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from appconnect.compose import (
-    MessageMedia,
     add_message_log_entry,
     compose_message_log,
     compose_message_log_entry,
     message_log_subject,
 )
-from appconnect.connectors.base import BaseConnector, ConnectorContext
+from appconnect.connectors.base import (
+    BaseConnector,
+    ConnectorContext,
+    CreatesContacts,
+    FindsContacts,
+    LogsIn,
+    LogsMessages,
+    LogsOut,
+    ReadsCallLogs,
+    SearchesContactsByName,
+    ServerServices,
+    ServesRoutes,
+    SetsDispositions,
+)
+from appconnect.connectors.inputs import (
+    CreateCallLogInput,
+    CreateContactInput,
+    CreateMessageLogInput,
+    FindContactInput,
+    FindContactWithNameInput,
+    GetCallLogInput,
+    GetUserInfoInput,
+    UnauthorizeInput,
+    UpdateCallLogInput,
+    UpdateMessageLogInput,
+    UpsertCallDispositionInput,
+)
 from appconnect.connectors.sample.errors import SampleCrmNotFound
 from appconnect.connectors.sample.pages import build_pages_router
 from appconnect.connectors.sample.phones import query_keys
@@ -32,7 +57,6 @@ from appconnect.connectors.types import (
     AuthType,
     CallLogInfo,
     Contact,
-    ContactInfo,
     CreateCallLogResult,
     CreateContactResult,
     CreateMessageLogResult,
@@ -47,7 +71,9 @@ from appconnect.connectors.types import (
     UpdateMessageLogResult,
     UserInfoResult,
 )
-from appconnect.domain import CallLogLink, MessageLogLink, User
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 __all__ = ["DEFAULT_DATABASE_URL", "SampleCrmConnector", "extract_note", "load_manifest"]
 
@@ -118,7 +144,18 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-class SampleCrmConnector(BaseConnector):
+class SampleCrmConnector(
+    BaseConnector,
+    LogsIn,
+    LogsOut,
+    FindsContacts,
+    SearchesContactsByName,
+    CreatesContacts,
+    ReadsCallLogs,
+    SetsDispositions,
+    LogsMessages,
+    ServesRoutes,
+):
     """A real connector whose CRM is a local SQLite database (see `SampleCrmStore`).
 
     Any non-empty API key logs in. All users share one sample CRM, like the users of one CRM
@@ -137,7 +174,10 @@ class SampleCrmConnector(BaseConnector):
         self.store = SampleCrmStore(url)
         public_url = getattr(settings, "public_server_url", None)
         self.manifest = load_manifest(public_url) if public_url else load_manifest()
-        self.router = build_pages_router(self.store)
+
+    def routes(self, server: ServerServices, /) -> APIRouter:
+        """The sample CRM's own pages (`/sample/...`), which the manifest's links open."""
+        return build_pages_router(self.store)
 
     # -- lifecycle (called by the app; every method also starts the store on first use) ----------
     async def startup(self) -> None:
@@ -149,20 +189,12 @@ class SampleCrmConnector(BaseConnector):
         await self.store.shutdown()
 
     # -- auth -----------------------------------------------------------------------------------
-    async def get_user_info(
-        self,
-        *,
-        auth_header: str,
-        api_key: str | None = None,
-        hostname: str | None = None,
-        additional_info: Mapping[str, Any] | None = None,
-        **extra: Any,
-    ) -> UserInfoResult:
+    async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
         """Accept any non-empty API key; the user id is derived from a hash of the key.
 
         A real connector calls the CRM's "who am I" endpoint with `auth_header` here.
         """
-        key = (api_key or _api_key_from(auth_header)).strip()
+        key = (login.api_key or _api_key_from(login.auth_header)).strip()
         if not key:
             return UserInfoResult(
                 successful=False,
@@ -186,29 +218,20 @@ class SampleCrmConnector(BaseConnector):
             return_message=ReturnMessage("Connected to Sample CRM.", "success", 1000),
         )
 
-    async def unauthorize(self, *, user: User, **extra: Any) -> UnAuthorizeResult:
+    async def unauthorize(self, logout: UnauthorizeInput, /) -> UnAuthorizeResult:
         """Nothing to revoke: the server forgets the stored key."""
         return UnAuthorizeResult(
             successful=True, return_message=ReturnMessage("Logged out of Sample CRM", "success", 1000)
         )
 
     # -- contacts -------------------------------------------------------------------------------
-    async def find_contact(
-        self,
-        *,
-        user: User,
-        auth_header: str,
-        phone_number: str,
-        overriding_format: str | None,
-        is_extension: bool,
-        **extra: Any,
-    ) -> FindContactResult:
+    async def find_contact(self, lookup: FindContactInput, /) -> FindContactResult:
         """Contacts owning `phone_number` (matching rule in `phones`), then the create-new option.
 
         `overriding_format` is not needed: numbers are normalised on both sides, where a CRM that
         stores numbers as typed must be searched once per format instead.
         """
-        if str(is_extension).lower() == "true":  # a bool; "true" from servers that pass the raw query
+        if lookup.is_extension:
             return FindContactResult(
                 matched_contact_info=(),
                 successful=False,
@@ -216,39 +239,28 @@ class SampleCrmConnector(BaseConnector):
                     "Logging against internal extension number is not supported.", "warning", 3000
                 ),
             )
-        found = await self.store.find_contacts_by_keys(sorted(query_keys(phone_number)))
+        found = await self.store.find_contacts_by_keys(sorted(query_keys(lookup.phone_number)))
         matches = tuple(_wire_contact(contact, phone) for contact, phone in found)
         return FindContactResult(matched_contact_info=(*matches, Contact.create_new_placeholder()))
 
-    async def find_contact_with_name(
-        self, *, user: User, auth_header: str, name: str, **extra: Any
-    ) -> FindContactResult:
+    async def find_contact_with_name(self, lookup: FindContactWithNameInput, /) -> FindContactResult:
         """Contacts whose name contains `name` (case-insensitive); no create-new option."""
+        name = lookup.name
         if not name or not name.strip():
             return FindContactResult(matched_contact_info=())
         found = await self.store.find_contacts_by_name(name.strip())
         return FindContactResult(matched_contact_info=tuple(_wire_contact(contact) for contact in found))
 
-    async def create_contact(
-        self,
-        *,
-        user: User,
-        auth_header: str,
-        phone_number: str,
-        new_contact_name: str,
-        new_contact_type: str | None,
-        additional_submission: Mapping[str, Any] | None,
-        **extra: Any,
-    ) -> CreateContactResult:
+    async def create_contact(self, new: CreateContactInput, /) -> CreateContactResult:
         """Create a contact with this number; an empty name is refused with a warning."""
-        name = (new_contact_name or "").strip()
+        name = (new.new_contact_name or "").strip()
         if not name:
             return CreateContactResult(
                 contact_info=None,
                 return_message=ReturnMessage("Contact name is required", "warning", 3000),
             )
         contact = await self.store.create_contact(
-            name=name, phone=phone_number or None, type_=new_contact_type or "Contact"
+            name=name, phone=new.phone_number or None, type_=new.new_contact_type or "Contact"
         )
         return CreateContactResult(
             contact_info=_wire_contact(contact),
@@ -256,24 +268,14 @@ class SampleCrmConnector(BaseConnector):
         )
 
     # -- call logs ------------------------------------------------------------------------------
-    async def create_call_log(
-        self,
-        *,
-        user: User,
-        contact_info: ContactInfo,
-        auth_header: str,
-        call_log: Mapping[str, Any],
-        note: str | None,
-        composed_log_details: str,
-        additional_submission: Mapping[str, Any] | None,
-        **extra: Any,
-    ) -> CreateCallLogResult:
+    async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         """Create one call activity; the body is the server's composed plain-text log.
 
         Every call creates a new activity: preventing duplicates for one call is the server's job.
         """
+        contact_info = call.contact_info
         contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
-        direction = call_log.get("direction")
+        direction = call.call_log.direction
         who = contact_name or contact_info.phone_number or "unknown contact"
         if direction in ("Inbound", "Outbound"):
             default_subject = f"{direction} call with {who}"
@@ -283,35 +285,26 @@ class SampleCrmConnector(BaseConnector):
             contact_id=_text(contact_info.id),
             contact_name=contact_name or None,
             phone_number=contact_info.phone_number,
-            direction=direction if isinstance(direction, str) else None,
-            session_id=_text(call_log.get("sessionId")),
-            subject=str(call_log.get("customSubject") or default_subject),
-            body=composed_log_details or (f"- Note: {note}\n" if note else ""),
+            direction=direction,
+            session_id=_text(call.call_log.session_id),
+            subject=call.call_log.custom_subject or default_subject,
+            body=call.composed_log_details or (f"- Note: {call.note}\n" if call.note else ""),
         )
         return CreateCallLogResult(
             log_id=str(activity["id"]), return_message=ReturnMessage("Call logged", "success", 2000)
         )
 
-    async def get_call_log(
-        self,
-        *,
-        user: User,
-        auth_header: str,
-        telephony_session_id: str,
-        call_log_id: str,
-        contact_id: str | None,
-        **extra: Any,
-    ) -> GetCallLogResult:
+    async def get_call_log(self, lookup: GetCallLogInput, /) -> GetCallLogResult:
         """Read a call activity back; `full_body` is the base the server recomposes updates from.
 
         Raises:
             SampleCrmNotFound: `call_log_id` names no activity (a CRM's 404).
         """
-        activity = await self.store.get_call_activity(call_log_id)
+        activity = await self.store.get_call_activity(lookup.call_log_id)
         if activity is None:
-            raise SampleCrmNotFound("call activity", call_log_id)
+            raise SampleCrmNotFound("call activity", lookup.call_log_id)
         contact_name = activity["contact_name"] or await self._contact_name(
-            activity["contact_id"] or contact_id
+            activity["contact_id"] or lookup.contact_id
         )
         return GetCallLogResult(
             call_log_info=CallLogInfo(
@@ -324,17 +317,7 @@ class SampleCrmConnector(BaseConnector):
             )
         )
 
-    async def update_call_log(
-        self,
-        *,
-        user: User,
-        existing_call_log: CallLogLink,
-        auth_header: str,
-        composed_log_details: str,
-        existing_call_log_details: Any,
-        subject: str | None = None,
-        **extra: Any,
-    ) -> UpdateCallLogResult:
+    async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
         """Write the recomposed body (when non-empty) and the subject (when given).
 
         The server composed `composed_log_details` from the body `get_call_log` returned, so text
@@ -344,111 +327,73 @@ class SampleCrmConnector(BaseConnector):
             SampleCrmNotFound: the linked activity does not exist (any more).
         """
         activity = await self.store.update_call_activity(
-            existing_call_log.third_party_log_id,
-            body=composed_log_details or None,
-            subject=subject or None,
+            call.existing_call_log.third_party_log_id,
+            body=call.composed_log_details or None,
+            subject=call.subject or None,
         )
         return UpdateCallLogResult(
             updated_note=extract_note(activity["body"]),
             return_message=ReturnMessage("Call log updated", "success", 2000),
         )
 
-    async def upsert_call_disposition(
-        self,
-        *,
-        user: User,
-        existing_call_log: CallLogLink,
-        auth_header: str,
-        dispositions: Mapping[str, Any] | None,
-        **extra: Any,
-    ) -> DispositionResult:
+    async def upsert_call_disposition(self, change: UpsertCallDispositionInput, /) -> DispositionResult:
         """Merge `dispositions` into the activity's (a None value clears that field).
 
         Raises:
             SampleCrmNotFound: the linked activity does not exist (any more).
         """
         activity = await self.store.merge_dispositions(
-            existing_call_log.third_party_log_id, dispositions or {}
+            change.existing_call_log.third_party_log_id, dict(change.dispositions)
         )
         return DispositionResult(
             log_id=str(activity["id"]), return_message=ReturnMessage("Disposition updated", "success", 2000)
         )
 
     # -- message logs ---------------------------------------------------------------------------
-    async def create_message_log(
-        self,
-        *,
-        user: User,
-        contact_info: ContactInfo,
-        auth_header: str,
-        message: Mapping[str, Any] | None = None,
-        shared_sms_log_content: Mapping[str, Any] | None = None,
-        messages: Sequence[Mapping[str, Any]] | None = None,
-        recording_link: str | None = None,
-        fax_doc_link: str | None = None,
-        image_link: str | None = None,
-        video_link: str | None = None,
-        **extra: Any,
-    ) -> CreateMessageLogResult:
+    async def create_message_log(self, log: CreateMessageLogInput, /) -> CreateMessageLogResult:
         """Create one message log: a composed conversation, or a log holding its first message.
 
         `shared_sms_log_content` (a shared-SMS conversation, or the messages an agent selected,
         which then arrive in `messages` too) is stored as composed. Otherwise the log is written
         with `compose_message_log`: participants, then the first message's entry.
         """
+        contact_info = log.contact_info
         contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
         who = contact_name or contact_info.phone_number or "unknown contact"
-        if shared_sms_log_content is not None:
-            log = await self.store.create_message_log(
+        content = log.shared_sms_log_content
+        if content is not None:
+            created = await self.store.create_message_log(
                 contact_id=_text(contact_info.id),
                 contact_name=contact_name or None,
-                subject=str(shared_sms_log_content.get("subject") or f"SMS conversation with {who}"),
-                body=str(shared_sms_log_content.get("body") or ""),
-                message_ids=[_message_id(item) for item in messages or () if _message_id(item)],
+                subject=content.subject or f"SMS conversation with {who}",
+                body=content.body,
+                message_ids=[item.id for item in log.messages if item.id],
             )
         else:
-            message = message or {}
-            media = MessageMedia(
-                recording_link=recording_link,
-                fax_doc_link=fax_doc_link,
-                image_link=image_link,
-                video_link=video_link,
-            )
-            content = compose_message_log(
+            message = log.message.raw if log.message is not None else {}
+            composed = compose_message_log(
                 [message],
                 log_format=self.log_format,
                 contact_name=contact_name,
                 contact_number=contact_info.phone_number,
-                timezone_offset=user.timezone_offset,
-                media={_message_id(message): media},
-                subject=message_log_subject(message, contact_name=who, timezone_offset=user.timezone_offset),
+                timezone_offset=log.user.timezone_offset,
+                media={_message_id(message): log.media},
+                subject=message_log_subject(
+                    message, contact_name=who, timezone_offset=log.user.timezone_offset
+                ),
             )
-            log = await self.store.create_message_log(
+            created = await self.store.create_message_log(
                 contact_id=_text(contact_info.id),
                 contact_name=contact_name or None,
-                subject=content.subject,
-                body=content.body,
+                subject=composed.subject,
+                body=composed.body,
                 message_ids=[_message_id(message)] if _message_id(message) else [],
             )
         return CreateMessageLogResult(
-            log_id=str(log["id"]), return_message=ReturnMessage("Message logged", "success", 1000)
+            log_id=str(created["id"]), return_message=ReturnMessage("Message logged", "success", 1000)
         )
 
-    async def update_message_log(
-        self,
-        *,
-        user: User,
-        contact_info: ContactInfo,
-        existing_message_log: MessageLogLink,
-        auth_header: str,
-        message: Mapping[str, Any] | None = None,
-        shared_sms_log_content: Mapping[str, Any] | None = None,
-        recording_link: str | None = None,
-        fax_doc_link: str | None = None,
-        image_link: str | None = None,
-        video_link: str | None = None,
-        **extra: Any,
-    ) -> UpdateMessageLogResult:
+    async def update_message_log(self, log: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
         """Add the new message's entry (once per message id), or replace a shared-SMS conversation.
 
         The entry goes in with `add_message_log_entry`, so the rest of the body, including
@@ -457,27 +402,23 @@ class SampleCrmConnector(BaseConnector):
         Raises:
             SampleCrmNotFound: the linked message log does not exist (any more).
         """
-        log_id = existing_message_log.third_party_log_id
-        if shared_sms_log_content is not None:
+        log_id = log.existing_message_log.third_party_log_id
+        if log.shared_sms_log_content is not None:
             await self.store.replace_message_log(
                 log_id,
-                subject=_text(shared_sms_log_content.get("subject")),
-                body=str(shared_sms_log_content.get("body") or ""),
+                subject=_text(log.shared_sms_log_content.subject),
+                body=log.shared_sms_log_content.body,
             )
-        elif message:
-            contact_name = contact_info.name or await self._contact_name(contact_info.id) or ""
+        elif log.message is not None:
+            message = log.message.raw
+            contact_name = log.contact_info.name or await self._contact_name(log.contact_info.id) or ""
             entry = compose_message_log_entry(
                 message,
                 log_format=self.log_format,
                 contact_name=contact_name,
-                contact_number=contact_info.phone_number,
-                timezone_offset=user.timezone_offset,
-                media=MessageMedia(
-                    recording_link=recording_link,
-                    fax_doc_link=fax_doc_link,
-                    image_link=image_link,
-                    video_link=video_link,
-                ),
+                contact_number=log.contact_info.phone_number,
+                timezone_offset=log.user.timezone_offset,
+                media=log.media,
             )
             await self.store.append_message(
                 log_id,
