@@ -288,6 +288,68 @@ async def test_dispositions_move_the_call_to_a_deal_then_to_a_lead(session: Sess
     )
 
 
+# -- redirects ----------------------------------------------------------------------------------
+LOGIN_PAGE = {"location": "https://oauth.pipedrive.com/login?return_to=%2Fapi"}
+
+
+def _failure(body: dict[str, Any]) -> tuple[bool, str, str]:
+    """(successful, message, detail text) of a failed answer."""
+    message = body["returnMessage"]
+    return body["successful"], message["message"], message["details"][0]["items"][0]["text"]
+
+
+async def test_a_redirected_contact_search_is_an_error_not_a_miss(session: Session) -> None:
+    """A 302 is not followed, and not read as "no match" either: the lookup failed."""
+    session.pipedrive.faults.add(302, headers=LOGIN_PAGE, method="GET", path="/api/v2/persons/search")
+    answer = await session.client.get("/contact", params={"phoneNumber": ANN}, headers=session.auth)
+    assert answer.status_code == 200
+    assert _failure(answer.json()) == (
+        False,
+        "Error finding contact",
+        "Please check if your account has permission to GET contacts.",
+    )
+    assert "contact" not in answer.json()
+    assert session.pipedrive.requests_to("GET", "/login") == []  # not followed
+    again = await session.client.get("/contact", params={"phoneNumber": ANN}, headers=session.auth)
+    assert again.json()["contact"][0]["name"] == "Ann Example"
+
+
+async def test_a_redirected_call_log_create_stores_nothing_and_can_be_retried(session: Session) -> None:
+    session.pipedrive.faults.add(302, headers=LOGIN_PAGE, method="POST", path="/api/v2/activities")
+    answer = await session.client.post(
+        "/callLog",
+        headers=session.auth,
+        json={"logInfo": _call("s-302"), "contactId": session.seeded["ann"]["id"], "note": "n"},
+    )
+    assert _failure(answer.json()) == (
+        False,
+        "Error creating call log",
+        "Please check if your account has permission to CREATE logs.",
+    )
+    assert session.pipedrive.state.activities == {}
+    lookup = await session.client.get("/callLog", params={"sessionIds": "s-302"}, headers=session.auth)
+    assert lookup.json()["logs"] == [{"sessionId": "s-302", "matched": False}]
+    log_id = await _log_call(session, "s-302")
+    assert list(session.pipedrive.state.activities) == [log_id]
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])  # the read of the current note, then the write
+async def test_a_redirected_call_log_update_fails_and_leaves_the_note(session: Session, method: str) -> None:
+    log_id = await _log_call(session, f"s-302-{method}")
+    before = session.pipedrive.state.activity(log_id)["note"]
+    session.pipedrive.faults.add(302, headers=LOGIN_PAGE, method=method, path="/api/v2/activities/*")
+    answer = await session.client.patch(
+        "/callLog", headers=session.auth, json={"sessionId": f"s-302-{method}", "result": "Missed"}
+    )
+    assert _failure(answer.json()) == (
+        False,
+        "Error updating call log",
+        "Please check if the log entity still exists on pipedrive and your account has permission "
+        "to EDIT logs.",
+    )
+    assert session.pipedrive.state.activity(log_id)["note"] == before
+
+
 # -- message logs -------------------------------------------------------------------------------
 def _message(
     message_id: int, subject: str, created: str, *, direction: str = "Inbound", **extra: Any
