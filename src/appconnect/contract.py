@@ -3,13 +3,31 @@
 Only the fields the server itself relies on are typed strictly (`logInfo`, `sessionId`, ...): a
 missing or mistyped one is a 400 naming the field. Everything else is accepted as sent and passed
 through to connectors unchanged, including fields this server does not know yet.
+
+A call log is refused before any CRM is called when it cannot be written truthfully: a start time
+the composer cannot read (it would write `Invalid date`), a duration that is not a number of
+seconds (it would write `Duration: abc`), or a new call with neither party.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import contextlib
+import math
+import re
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from appconnect.compose import parse_start_time
 
 
 class WireModel(BaseModel):
@@ -22,6 +40,52 @@ class WireModel(BaseModel):
 
 IdLike = StrictStr | StrictInt
 
+PENDING_DURATION = "pending"
+"""What the extension sends as `duration` while the call is still going on."""
+# A decimal numeral, as JavaScript's `Number()` reads one (surrounding whitespace allowed).
+_DECIMAL_SECONDS: Final = re.compile(r"\s*\+?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+
+
+def _check_start_time(value: Any) -> Any:
+    """A start time is epoch milliseconds (a number) or a date-time string the composer reads
+    (ISO-8601, RFC 2822); `null` means "not known" and is left out of the log."""
+    if value is None:
+        return value
+    readable = (isinstance(value, str) or _is_number(value)) and parse_start_time(value) is not None
+    if not readable:
+        raise PydanticCustomError(
+            "start_time", "must be an ISO-8601 date-time or epoch milliseconds (a number)"
+        )
+    return value
+
+
+def _check_duration(value: Any) -> Any:
+    """A duration is a number of seconds or `"pending"`; `null` is written as `0 seconds`.
+
+    A numeric string (`"300"`) is read as its number, as the reference's composer reads it, and
+    passed on as that number so that every connector sees the same value (the reference's
+    Pipedrive connector would otherwise record `00:00` beside a note saying `5 minutes`).
+    """
+    if value is None or value == PENDING_DURATION:
+        return value
+    seconds = math.nan
+    if _is_number(value) or (isinstance(value, str) and _DECIMAL_SECONDS.fullmatch(value)):
+        with contextlib.suppress(OverflowError):  # an integer beyond any float: not a duration
+            seconds = float(value)
+    if math.isfinite(seconds) and seconds >= 0:
+        if not isinstance(value, str):
+            return value
+        return int(seconds) if seconds.is_integer() else seconds
+    raise PydanticCustomError("duration", 'must be a number of seconds (0 or more) or "pending"')
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+StartTime = Annotated[StrictStr | StrictInt | float | None, BeforeValidator(_check_start_time)]
+Duration = Annotated[StrictInt | float | StrictStr | None, BeforeValidator(_check_duration)]
+
 
 class CallRecord(WireModel):
     """`logInfo` of POST /callLog: the RingCentral call record."""
@@ -31,8 +95,8 @@ class CallRecord(WireModel):
     id: IdLike | None = None
     account_id: IdLike | None = Field(default=None, alias="accountId")
     direction: str | None = None
-    start_time: StrictStr | StrictInt | float | None = Field(default=None, alias="startTime")
-    duration: StrictInt | float | StrictStr | None = None
+    start_time: StartTime = Field(default=None, alias="startTime")
+    duration: Duration = None
     result: str | None = None
     from_: dict[str, Any] | None = Field(default=None, alias="from")
     to: dict[str, Any] | None = None
@@ -43,6 +107,13 @@ class CallRecord(WireModel):
     extension_number: IdLike | None = Field(default=None, alias="extensionNumber")
     hashed_extension_id: StrictStr | None = Field(default=None, alias="hashedExtensionId")
     rc_extension_id: IdLike | None = Field(default=None, alias="rcExtensionId")
+
+    @model_validator(mode="after")
+    def _needs_a_party(self) -> CallRecord:
+        # Without either party there is no contact number and no RingCentral user to write.
+        if self.from_ is None and self.to is None:
+            raise PydanticCustomError("call_parties", "from or to is required")
+        return self
 
 
 class AiArtefacts(WireModel):
@@ -89,8 +160,8 @@ class UpdateCallLogRequest(AiArtefacts):
     account_id: IdLike | None = Field(default=None, alias="accountId")
     subject: str | None = None
     note: str | None = None
-    start_time: StrictStr | StrictInt | float | None = Field(default=None, alias="startTime")
-    duration: StrictInt | float | StrictStr | None = None
+    start_time: StartTime = Field(default=None, alias="startTime")
+    duration: Duration = None
     result: str | None = None
     direction: str | None = None
     from_: dict[str, Any] | None = Field(default=None, alias="from")

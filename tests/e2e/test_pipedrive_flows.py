@@ -49,17 +49,19 @@ class Session:
             await store.close()
 
 
-async def oauth_login(client: httpx.AsyncClient, pipedrive: FakePipedrive) -> dict[str, str]:
+async def oauth_login(
+    client: httpx.AsyncClient, pipedrive: FakePipedrive, *, rc_account_id: str | None = None
+) -> dict[str, str]:
     """The extension's login: Pipedrive redirected to our callback page with a code; the extension
-    hands that URL to `GET /oauth-callback`."""
+    hands that URL to `GET /oauth-callback` (with `rcAccountId`, contact lookups are cached)."""
     code = pipedrive.state.authorize(PIPEDRIVE_USER_ID)
-    answer = await client.get(
-        "/oauth-callback",
-        params={
-            "callbackUri": f"{FAKE_REDIRECT_URI}?code={code}&state=platform%3Dpipedrive",
-            "hostname": pipedrive.hostname,
-        },
-    )
+    params = {
+        "callbackUri": f"{FAKE_REDIRECT_URI}?code={code}&state=platform%3Dpipedrive",
+        "hostname": pipedrive.hostname,
+    }
+    if rc_account_id is not None:
+        params["rcAccountId"] = rc_account_id
+    answer = await client.get("/oauth-callback", params=params)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["name"] == "Jordan Lee"
@@ -119,6 +121,32 @@ async def test_contact_lookup_offers_open_deals_and_leads(session: Session) -> N
     assert [request.query for request in session.pipedrive.requests_to("GET", "/api/v2/persons/search")] == [
         {"term": "4155550100", "fields": "phone"}
     ]
+
+
+async def test_contacts_carry_the_organization_name_or_an_empty_one(session: Session) -> None:
+    """pipedrive.md §3.3: `organization` is the person's organization name, `""` without one, on
+    the phone lookup, on a cached phone lookup, and on the name search; `company` stays."""
+    session.pipedrive.state.add_person("Ann Loner", "+1 415 555 0199")
+    auth = await oauth_login(session.client, session.pipedrive, rc_account_id="rc-account-1")
+    session.pipedrive.clear_requests()
+    lookups = []
+    for _ in range(2):  # the second answer is served from the per-account contact cache
+        answer = await session.client.get("/contact", params={"phoneNumber": ANN}, headers=auth)
+        lookups.append(answer.json()["contact"])
+    assert len(session.pipedrive.requests_to("GET", "/api/v2/persons/search")) == 1
+    for contacts in lookups:
+        assert [(c.get("organization"), c.get("company")) for c in contacts] == [
+            ("Example Inc", "Example Inc"),
+            (None, None),  # the "Create new contact..." placeholder is not a person
+        ]
+    no_org = await session.client.get("/contact", params={"phoneNumber": "+14155550199"}, headers=auth)
+    [loner, _] = no_org.json()["contact"]
+    assert loner["name"] == "Ann Loner" and loner["organization"] == "" and "company" not in loner
+
+    by_name = await session.client.get("/custom/contact/search", params={"name": "Ann"}, headers=auth)
+    assert by_name.status_code == 200, by_name.text
+    found = {contact["name"]: contact["organization"] for contact in by_name.json()["contact"]}
+    assert found == {"Ann Example": "Example Inc", "Ann Loner": ""}
 
 
 async def test_contact_creation_stores_the_person(session: Session) -> None:
@@ -258,6 +286,68 @@ async def test_dispositions_move_the_call_to_a_deal_then_to_a_lead(session: Sess
         None,
         session.seeded["lead"]["id"],
     )
+
+
+# -- redirects ----------------------------------------------------------------------------------
+LOGIN_PAGE = {"location": "https://oauth.pipedrive.com/login?return_to=%2Fapi"}
+
+
+def _failure(body: dict[str, Any]) -> tuple[bool, str, str]:
+    """(successful, message, detail text) of a failed answer."""
+    message = body["returnMessage"]
+    return body["successful"], message["message"], message["details"][0]["items"][0]["text"]
+
+
+async def test_a_redirected_contact_search_is_an_error_not_a_miss(session: Session) -> None:
+    """A 302 is not followed, and not read as "no match" either: the lookup failed."""
+    session.pipedrive.faults.add(302, headers=LOGIN_PAGE, method="GET", path="/api/v2/persons/search")
+    answer = await session.client.get("/contact", params={"phoneNumber": ANN}, headers=session.auth)
+    assert answer.status_code == 200
+    assert _failure(answer.json()) == (
+        False,
+        "Error finding contact",
+        "Please check if your account has permission to GET contacts.",
+    )
+    assert "contact" not in answer.json()
+    assert session.pipedrive.requests_to("GET", "/login") == []  # not followed
+    again = await session.client.get("/contact", params={"phoneNumber": ANN}, headers=session.auth)
+    assert again.json()["contact"][0]["name"] == "Ann Example"
+
+
+async def test_a_redirected_call_log_create_stores_nothing_and_can_be_retried(session: Session) -> None:
+    session.pipedrive.faults.add(302, headers=LOGIN_PAGE, method="POST", path="/api/v2/activities")
+    answer = await session.client.post(
+        "/callLog",
+        headers=session.auth,
+        json={"logInfo": _call("s-302"), "contactId": session.seeded["ann"]["id"], "note": "n"},
+    )
+    assert _failure(answer.json()) == (
+        False,
+        "Error creating call log",
+        "Please check if your account has permission to CREATE logs.",
+    )
+    assert session.pipedrive.state.activities == {}
+    lookup = await session.client.get("/callLog", params={"sessionIds": "s-302"}, headers=session.auth)
+    assert lookup.json()["logs"] == [{"sessionId": "s-302", "matched": False}]
+    log_id = await _log_call(session, "s-302")
+    assert list(session.pipedrive.state.activities) == [log_id]
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])  # the read of the current note, then the write
+async def test_a_redirected_call_log_update_fails_and_leaves_the_note(session: Session, method: str) -> None:
+    log_id = await _log_call(session, f"s-302-{method}")
+    before = session.pipedrive.state.activity(log_id)["note"]
+    session.pipedrive.faults.add(302, headers=LOGIN_PAGE, method=method, path="/api/v2/activities/*")
+    answer = await session.client.patch(
+        "/callLog", headers=session.auth, json={"sessionId": f"s-302-{method}", "result": "Missed"}
+    )
+    assert _failure(answer.json()) == (
+        False,
+        "Error updating call log",
+        "Please check if the log entity still exists on pipedrive and your account has permission "
+        "to EDIT logs.",
+    )
+    assert session.pipedrive.state.activity(log_id)["note"] == before
 
 
 # -- message logs -------------------------------------------------------------------------------

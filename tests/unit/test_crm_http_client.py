@@ -18,12 +18,15 @@ from appconnect.crm_http import (
     CrmForbidden,
     CrmHttp,
     CrmNotFound,
+    CrmNotice,
     CrmRateLimited,
+    CrmRedirected,
     CrmRequestRefused,
     CrmUnavailable,
     CrmUncertain,
     HostPolicy,
     action_for,
+    outcome_for,
 )
 from appconnect.crm_http.classify import classify_response
 
@@ -87,12 +90,42 @@ async def test_params_are_merged_and_verbs_map_to_methods() -> None:
     assert all(r.url.params == httpx.QueryParams("a=1&b=2") for r in seen)
 
 
-async def test_redirects_are_returned_not_followed() -> None:
-    client, seen = make_client(reply(302, headers={"location": "http://169.254.169.254/"}))
+async def test_a_redirect_is_not_followed_and_is_a_failure_of_the_operation() -> None:
+    """A 3xx is never followed (its target is not vetted) and never read as an empty answer."""
+    client, seen = make_client(
+        reply(302, headers={"location": "http://169.254.169.254/latest?token=" + SECRET_TOKEN})
+    )
     async with client:
-        response = await client.get(URL, policy=POLICY)
-    assert response.status_code == 302
+        with pytest.raises(CrmRedirected) as caught:
+            await client.get(URL, policy=POLICY)
     assert len(seen) == 1
+    error = caught.value
+    assert error.status == 302 and error.location is not None
+    assert error.location.startswith("http://169.254.169.254/latest?token=")
+    assert SECRET_TOKEN not in error.location + str(error) and "redirect not followed" in str(error)
+    assert outcome_for(error).action is CrmAction.FAIL
+    assert outcome_for(error).notice is CrmNotice.OPERATION_FAILED
+
+
+@pytest.mark.parametrize("status", [300, 301, 302, 304, 307, 308])
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "PUT"])
+def test_every_redirect_status_is_a_crm_redirected(status: int, method: str) -> None:
+    request = httpx.Request(method, "https://api.example.com/activities/1")
+    error = classify_response(
+        httpx.Response(status, headers={"location": "/login"}, request=request), platform="x"
+    )
+    assert isinstance(error, CrmRedirected)
+    assert error.location == "https://api.example.com/login"
+
+
+@pytest.mark.parametrize(("method", "expected"), [("POST", CrmUncertain), ("PATCH", CrmUncertain)])
+def test_see_other_after_a_write_is_uncertain(method: str, expected: type[CrmError]) -> None:
+    """A 303 answers a write the CRM carried out: re-sending it could make a second record."""
+    request = httpx.Request(method, "https://api.example.com/activities")
+    error = classify_response(httpx.Response(303, request=request), platform="x")
+    assert type(error) is expected
+    get = classify_response(httpx.Response(303, request=httpx.Request("GET", request.url)), platform="x")
+    assert isinstance(get, CrmRedirected) and get.location is None
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,17 @@ __all__ = ["MessageLogContent", "escape_html"]
 _HTML_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#039;"})
 
 
-def escape_html(text: str) -> str:
+def escape_html(text: str | None) -> str:
     """Escape caller text for an HTML body (`&`, `<`, `>`, `"` and `'`), as the shared-SMS composer does.
 
+    `None` (a field the conversation does not have) gives `""`, as in the reference.
+
     Example:
-        >>> escape_html("it's <b>")
-        'it&#039;s &lt;b&gt;'
+        >>> escape_html("it's <b>"), escape_html(None)
+        ('it&#039;s &lt;b&gt;', '')
     """
+    if text is None:
+        return ""
     return text.translate(_HTML_ESCAPES)
 
 

@@ -61,7 +61,7 @@ class _Settings:
 
 def compose_call_log(
     *,
-    log_format: str,
+    log_format: str = LogFormat.PLAIN,
     existing_body: str = "",
     call_log: Mapping[str, Any] | None,
     contact_info: Mapping[str, Any] | None,
@@ -85,8 +85,8 @@ def compose_call_log(
     """Return the call-log body with every present, enabled item written into `existing_body`.
 
     Args:
-        log_format: `text/plain`, `text/html` or `text/markdown` (see `LogFormat`); any other
-            format returns `""`.
+        log_format: `text/plain` (the default), `text/html` or `text/markdown` (see
+            `LogFormat`); any other format returns `""`.
         existing_body: the body in the CRM (empty when creating). Text outside the items stays.
         call_log: RingCentral call data with camelCase keys: `sessionId`, `direction`,
             `startTime`, `from`, `to`, `legs`.

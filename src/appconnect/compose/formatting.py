@@ -28,8 +28,10 @@ def _remainder(dividend: float, divisor: float) -> float:
 def _part(amount: float, singular: str) -> str:
     if not amount > 0:  # also drops NaN
         return ""
-    # The reference writes the plural only above 1, so 0.5 prints "0.5 second".
-    return f"{number_to_string(amount)} {singular}{'s' if amount > 1 else ''}"
+    # The reference writes hours and minutes (whole numbers) in the plural above 1, and seconds in
+    # the plural unless exactly 1, so 60.5 prints "1 minute, 0.5 seconds".
+    plural = amount != 1 if singular == "second" else amount > 1
+    return f"{number_to_string(amount)} {singular}{'s' if plural else ''}"
 
 
 def format_duration(seconds: object) -> str:

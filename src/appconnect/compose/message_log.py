@@ -98,7 +98,11 @@ def _text(value: object) -> str:
     return to_js_string(value) if is_truthy(value) else ""
 
 
-def _media_reader(uri: object) -> str:
+def _media_reader(uri: object) -> str | None:
+    """RingCentral's media-reader page for an attachment; none for an attachment without a URI
+    (the reference's `getMediaReaderLinkByPlatformMediaLink` returns null then)."""
+    if not is_truthy(uri):
+        return None
     return MEDIA_READER_URL + quote(to_js_string(uri), safe="-_.!~*'()")
 
 

@@ -223,7 +223,7 @@ _TOKENS: Final[dict[str, Callable[[MomentValue], str]]] = {
     "ss": lambda m: f"{m.wall.second:02d}",
     **{"S" * digits: _fraction(digits) for digits in range(1, 10)},
     "z": lambda m: "UTC" if m.utc_mode else "",
-    "zz": lambda m: "UTC" if m.utc_mode else "",
+    "zz": lambda m: "Coordinated Universal Time" if m.utc_mode else "",  # moment's zoneName
     "Z": lambda m: _offset(m, ":"),
     "ZZ": lambda m: _offset(m, ""),
     "X": lambda m: str(m.epoch_ms // 1000),

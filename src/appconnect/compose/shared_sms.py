@@ -179,7 +179,7 @@ def _entries(
 
 def compose_shared_sms_log(
     *,
-    log_format: LogFormat | str,
+    log_format: LogFormat | str = LogFormat.PLAIN,
     conversation: Mapping[str, Any],
     contact_name: str,
     timezone_offset: object = None,
@@ -187,8 +187,8 @@ def compose_shared_sms_log(
     """The complete subject and body of a shared-SMS conversation log.
 
     Args:
-        log_format: `text/plain`, `text/html` or `text/markdown`; anything else is written as
-            plain text.
+        log_format: `text/plain` (the default), `text/html` or `text/markdown`; anything else
+            is written as plain text.
         conversation: the request's `logInfo`: `creationTime`, `messages[].lastModifiedTime`,
             `entities[]` (the timeline) and `owner {name, extensionType}`.
         contact_name: the customer's name, used for inbound messages and the participant list.

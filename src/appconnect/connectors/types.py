@@ -76,6 +76,8 @@ class Contact:
     email: str | None = None
     created_date: str | None = None
     most_recent_activity_date: str | None = None
+    organization: str | None = None
+    """The contact's organization name; a connector that knows organizations sends `""` for none."""
     additional_info: Mapping[str, Any] | None = None
     is_new_contact: bool = False
 
@@ -89,6 +91,7 @@ class Contact:
             "email": self.email,
             "createdDate": self.created_date,
             "mostRecentActivityDate": self.most_recent_activity_date,
+            "organization": self.organization,
             "additionalInfo": dict(self.additional_info) if self.additional_info is not None else None,
         }
         wire.update({key: value for key, value in optional.items() if value is not None})

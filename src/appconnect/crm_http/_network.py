@@ -16,7 +16,7 @@ a connection opened to a private address for a permissive connector is never reu
 
 Residual risks: the httpcore pool is plugged into ``httpx.AsyncHTTPTransport`` through its private
 ``_pool`` attribute (checked at start-up, fails loudly if httpx changes); redirects are not followed at
-all (a 3xx is returned to the caller), so they cannot bypass the guard; proxies from the environment
+all (a 3xx raises ``CrmRedirected``), so they cannot bypass the guard; proxies from the environment
 are ignored (an explicit transport disables them in httpx).
 """
 

@@ -17,6 +17,7 @@ from appconnect.crm_http.errors import (
     CrmForbidden,
     CrmNotFound,
     CrmRateLimited,
+    CrmRedirected,
     CrmRequestRefused,
     CrmUnavailable,
     CrmUncertain,
@@ -59,12 +60,25 @@ _GATEWAY_GAVE_UP = frozenset({502, 504})
 _NOT_IDEMPOTENT = frozenset({"POST", "PATCH"})
 
 
+def _location(response: httpx.Response) -> str | None:
+    """The redirect target, resolved against the request, with credential-like query parameters
+    masked; None when the header is missing or unusable."""
+    value = response.headers.get("location")
+    if not value:
+        return None
+    try:
+        return redact_url(response.request.url.join(value))
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None
+
+
 def classify_response(
     response: httpx.Response, *, platform: str | None = None, now: datetime | None = None
 ) -> CrmError | None:
-    """None for 1xx/2xx/3xx; otherwise the typed error for this status."""
+    """None for 1xx/2xx; otherwise the typed error for this status (3xx included: a redirect
+    is never followed, so the operation did not happen where it was sent)."""
     status = response.status_code
-    if status < 400:
+    if status < 300:
         return None
     request = response.request
     where = f"{request.method} {host_and_path(request.url)}"
@@ -78,6 +92,13 @@ def classify_response(
         "headers": response.headers,
         "body": _body_text(response),
     }
+    if status < 400:
+        location = _location(response)
+        message += " (redirect not followed)"
+        if status == 303 and request.method in _NOT_IDEMPOTENT:
+            # "See Other" answers a write the CRM has carried out: its outcome is not a failure.
+            return CrmUncertain(message, **common)
+        return CrmRedirected(message, location=location, **common)
     if status == 429:
         info = rate_limit_info_from_headers(response.headers, now=now)
         retry_after: float | None

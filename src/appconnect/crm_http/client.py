@@ -7,9 +7,10 @@ One pooled ``httpx.AsyncClient`` shared by all connectors, with
 * the ``Unified-CRM-Extension-Version`` header on every request,
 * a per-connector host allow-list (:class:`HostPolicy`) and an SSRF guard, both checked before any
   byte leaves; the guard pins the connection to the vetted addresses (see :mod:`._network`),
-* no redirects followed (3xx is returned as is), no cookies kept between calls (the client is
-  shared by all users and CRMs), no proxy/netrc settings read from the environment,
-* every non-2xx/3xx answer and every transport failure raised as one typed error
+* no redirects followed (a 3xx raises :class:`CrmRedirected`: its target was never vetted), no
+  cookies kept between calls (the client is shared by all users and CRMs), no proxy/netrc settings
+  read from the environment,
+* every non-2xx answer and every transport failure raised as one typed error
   (:mod:`.errors`); what to do about it is in :mod:`.outcomes`.
 
 Logs carry method, host, path, status and elapsed time only: never headers, query strings or bodies.
@@ -158,7 +159,7 @@ class CrmHttp:
         content: bytes | str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request network timeout, as in httpx
     ) -> httpx.Response:
-        """Send one request; return the response for 1xx-3xx, raise a :class:`CrmError` otherwise."""
+        """Send one request; return the response for 1xx-2xx, raise a :class:`CrmError` otherwise."""
         method = method.upper()
         platform = policy.platform
         started = time.perf_counter()

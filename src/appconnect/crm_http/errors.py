@@ -11,6 +11,8 @@
     ├── CrmForbidden            403
     ├── CrmNotFound             404
     ├── CrmBadRequest           any other 4xx (400, 409, 422, ...); ``status`` says which
+    ├── CrmRedirected           3xx: redirects are never followed (the target could be anywhere), so
+    │                           the operation failed; ``location`` is the redacted target
     ├── CrmUnavailable          5xx, connection refused, DNS failure, TLS failure, pool exhausted,
     │                           or a timeout/drop on an idempotent request (GET, PUT, DELETE, ...)
     └── CrmUncertain            timeout or dropped connection *after* a POST/PATCH was sent: the CRM may
@@ -43,6 +45,7 @@ __all__ = [
     "CrmForbidden",
     "CrmNotFound",
     "CrmRateLimited",
+    "CrmRedirected",
     "CrmRequestRefused",
     "CrmUnavailable",
     "CrmUncertain",
@@ -129,6 +132,32 @@ class CrmNotFound(CrmError):
 
 class CrmBadRequest(CrmError):
     """Any other HTTP 4xx (400, 405, 409, 422, ...); see ``status``."""
+
+
+class CrmRedirected(CrmError):
+    """HTTP 3xx. The client never follows a redirect (its target is not vetted against the host
+    policy), so the request was not carried out where it was sent: a failure, never "no match".
+
+    A 303 to a POST or PATCH says the CRM acted and points elsewhere; that is
+    :class:`CrmUncertain`, not this.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: str | None = None,
+        status: int | None = None,
+        platform: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, platform=platform, method=method, url=url, headers=headers, body=body
+        )
+        self.location = location
 
 
 class CrmUnavailable(CrmError):

@@ -19,6 +19,7 @@ from appconnect.crm_http.errors import (
     CrmForbidden,
     CrmNotFound,
     CrmRateLimited,
+    CrmRedirected,
     CrmRequestRefused,
     CrmUnavailable,
     CrmUncertain,
@@ -69,6 +70,8 @@ OUTCOMES: Mapping[type[CrmError], CrmOutcome] = MappingProxyType(
         CrmForbidden: _ROW(CrmAction.FAIL, CrmNotice.REAUTHORIZE),
         CrmNotFound: _ROW(CrmAction.FAIL, CrmNotice.REAUTHORIZE),
         CrmBadRequest: _ROW(CrmAction.FAIL, CrmNotice.REAUTHORIZE),  # 410-499: see outcome_for
+        # Outside 400-409 and not 429, so the contract gives the operation's own message.
+        CrmRedirected: _ROW(CrmAction.FAIL, CrmNotice.OPERATION_FAILED),
         CrmUnavailable: _ROW(CrmAction.RETRY, CrmNotice.OPERATION_FAILED),
         CrmUncertain: _ROW(CrmAction.DO_NOT_RETRY_UNCERTAIN, CrmNotice.OPERATION_FAILED),
     }

@@ -176,6 +176,7 @@ async def test_find_contact_returns_persons_with_open_deals_and_leads(
         "type": "contact",
         "phone": ANN_NUMBER,
         "company": "Example Inc",
+        "organization": "Example Inc",
         "additionalInfo": {
             "deals": [{"const": seeded["deal"]["id"], "title": "Renewal"}],
             "leads": [{"const": seeded["lead"]["id"], "title": "Upsell"}],

@@ -155,6 +155,7 @@ def test_unreadable_start_times_are_invalid(start: object) -> None:
         ("k kk hmm hmmss Hmm Hmmss", "10 10 1030 103005 1030 103005"),
         ("S SS SSS SSSS", "1 12 123 1230"),
         ("Z ZZ z", "+05:30 +0530 UTC"),
+        ("zz", "Coordinated Universal Time"),  # moment's zoneName of a fixed-offset moment
         ("X x", "1705294805 1705294805123"),
         (
             "L | LT | LTS | LL | LLL | LLLL",
@@ -187,6 +188,8 @@ def test_twelve_hour_clock_edges(hour: int, text: str) -> None:
 
 def test_without_an_offset_zone_tokens_show_local_utc() -> None:
     assert format_date_time(NOON, date_format="Z z") == "+00:00 "
+    assert format_date_time(NOON, date_format="[<]zz[>]") == "<>"
+    assert format_date_time(NOON, date_format="zz", timezone_offset="+02:00") == "Coordinated Universal Time"
 
 
 def test_a_falsy_format_means_the_default() -> None:

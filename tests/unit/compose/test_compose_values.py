@@ -43,7 +43,9 @@ def test_duration_table_of_the_spec(seconds: object, text: str) -> None:
         (1.0, "1 second"),
         (True, "1 second"),
         (-3700, "0 seconds"),
-        (7200.25, "2 hours, 0.25 second"),  # the reference pluralises above 1 only
+        (7200.25, "2 hours, 0.25 seconds"),  # seconds are plural unless exactly 1
+        (60.5, "1 minute, 0.5 seconds"),
+        (0.5, "0.5 seconds"),
         (float("inf"), "Infinity hours"),
         ([], "0 seconds"),
         ([90], "1 minute, 30 seconds"),

@@ -161,12 +161,15 @@ def _contact(person: Json, phone: str | None, deals: Sequence[Json], leads: Sequ
     if leads:
         additional["leads"] = _options(leads)
     organization = person.get("organization")
+    organization_name = organization.get("name") if isinstance(organization, dict) else None
     return Contact(
         id=person["id"],
         name=str(person.get("name") or ""),
         type="contact",
         phone=phone,
-        company=organization.get("name") if isinstance(organization, dict) else None,
+        company=organization_name,
+        # The reference's `organization?.name ?? ''`: always present, empty without an organization.
+        organization=organization_name if isinstance(organization_name, str) else "",
         created_date=person.get("add_time"),
         most_recent_activity_date=person.get("update_time"),
         additional_info=additional,
