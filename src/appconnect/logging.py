@@ -21,8 +21,18 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 _SECRET_IN_TEXT = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+# Query parameters that carry credentials, also inside a URL-encoded URL (`callbackUri=https%3A%2F%2F
+# crm%2Fcb%3Fcode%3DXYZ`, once or twice encoded): the OAuth authorization `code` is one. `state` is not
+# a credential (it carries the platform and hostname, and is useful when reading a failed login).
+_QUERY_NAMES = (
+    r"jwtToken|access_token|refresh_token|id_token|rcAccessToken|token|api_?key|apikey|client_secret"
+    r"|password|code"
+)
 _SECRET_QUERY = re.compile(
-    r"((?:jwtToken|access_token|refresh_token|rcAccessToken|api_?key)=)[^&\s]+", re.IGNORECASE
+    r"((?:(?<![A-Za-z0-9%])|(?<=%3F)|(?<=%26)|(?<=%253F)|(?<=%2526))"
+    rf"(?:{_QUERY_NAMES})(?:=|%3D|%253D))"
+    r"(?:(?!%26|%2526)[^&\s\"'#])+",
+    re.IGNORECASE,
 )
 MASK = "[redacted]"
 
