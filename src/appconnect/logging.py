@@ -90,3 +90,22 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False, stream: 
     for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     logging.getLogger("alembic.runtime.migration").setLevel(numeric)  # keep "Running upgrade ..." lines
+    _keep_sql_values_out(handler, numeric)
+
+
+def _keep_sql_values_out(handler: logging.Handler, numeric: int) -> None:
+    """SQL statements may be logged (at DEBUG), the values they carry never.
+
+    The engines hide bound parameters (`store.db.create_engine`); result rows, which SQLAlchemy
+    logs at DEBUG, are dropped here whatever level `sqlalchemy.engine` is given; aiosqlite's DEBUG
+    lines repr every call with its parameters, so it never logs below INFO.
+    """
+    handler.addFilter(_no_sql_rows)
+    logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))
+    logging.getLogger("sqlalchemy.engine").setLevel(
+        logging.INFO if numeric <= logging.DEBUG else logging.WARNING
+    )
+
+
+def _no_sql_rows(record: logging.LogRecord) -> bool:
+    return not (record.name.startswith("sqlalchemy.engine") and record.levelno < logging.INFO)

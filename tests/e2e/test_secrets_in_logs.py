@@ -29,3 +29,38 @@ def test_the_oauth_code_in_an_access_line_is_redacted(tmp_path: Path) -> None:
     assert not [line for line in lines if OAUTH_CODE in line]
     assert all("[redacted]" in line for line in access)
     assert "state" in access[0]  # the rest of the line is kept
+
+
+NOTE = "note-text-Zq81 about the renewal"
+CALLED_NUMBER = "+16505557788"
+API_KEY = "sample-api-key-Kx7Pq2"
+
+
+def test_a_debug_run_logs_sql_statements_without_their_values(tmp_path: Path) -> None:
+    lines: list[str] = []
+    with serving(tmp_path, operator_env(LOG_LEVEL="DEBUG"), output=lines) as (url, _process):
+        login = httpx.post(f"{url}/apiKeyLogin", json={"platform": "sample", "apiKey": API_KEY})
+        auth = {"Authorization": f"Bearer {login.json()['jwtToken']}"}
+        record = {
+            "sessionId": "s-debug",
+            "telephonySessionId": "tel-s-debug",
+            "id": "rc-s-debug",
+            "direction": "Outbound",
+            "startTime": "2026-11-25T10:00:00.000Z",
+            "duration": 42,
+            "result": "Call connected",
+            "from": {"phoneNumber": "+14155550100", "name": "Ann Example"},
+            "to": {"phoneNumber": CALLED_NUMBER, "name": "Someone"},
+        }
+        created = httpx.post(
+            f"{url}/callLog", headers=auth, json={"logInfo": record, "contactId": "1", "note": NOTE}
+        )
+        assert created.json()["successful"] is True, created.text
+        read = httpx.get(
+            f"{url}/callLog", headers=auth, params={"sessionIds": "s-debug", "requireDetails": "true"}
+        )
+        assert NOTE in read.text  # the note really went through the database
+    text = "".join(lines)
+    assert "INSERT INTO" in text and "SELECT" in text  # SQL is logged at DEBUG ...
+    for value in (NOTE, "Zq81", CALLED_NUMBER, "6505557788", API_KEY, "'v1:"):  # ... its values never
+        assert value not in text, [line for line in lines if value in line][:3]

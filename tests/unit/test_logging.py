@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 import structlog
 
@@ -49,3 +50,26 @@ def test_configured_logging_redacts_stdlib_and_structlog_lines() -> None:
     output = stream.getvalue()
     assert "rt-secret" not in output and "eyJsecret" not in output
     assert "token refreshed" in output and "GET /contact" in output
+
+
+async def test_sql_rows_and_parameters_stay_out_even_with_the_engine_logger_at_debug(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from appconnect.store.db import Database
+
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream=stream)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)  # as `echo="debug"` would
+    database = Database(f"sqlite:///{tmp_path / 'rows.db'}")
+    try:
+        async with database.transaction() as session:
+            await session.execute(text("CREATE TABLE notes (body TEXT)"))
+            await session.execute(text("INSERT INTO notes VALUES (:body)"), {"body": "param-Qw12"})
+            rows = (await session.execute(text("SELECT body FROM notes"))).all()
+    finally:
+        await database.dispose()
+        configure_logging("INFO", stream=io.StringIO())
+    assert rows == [("param-Qw12",)]
+    output = stream.getvalue()
+    assert "INSERT INTO notes" in output and "SELECT body FROM notes" in output
+    assert "param-Qw12" not in output

@@ -63,8 +63,13 @@ def sync_url(raw: str) -> URL:
 
 
 def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys)."""
+    """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys).
+
+    Parameters never appear in SQL logs or in the text of SQL errors (`hide_parameters`): they
+    carry ciphertexts, phone numbers and note text.
+    """
     url = async_url(raw_url)
+    kwargs = {**kwargs, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)

@@ -28,6 +28,6 @@ if connection is not None:
     _run(connection)
 else:  # plain `alembic` command line, e.g. `alembic revision --autogenerate`
     url = config.get_main_option("sqlalchemy.url") or "sqlite:///appconnect.db"
-    with create_engine(sync_url(url)).connect() as sync_connection:
+    with create_engine(sync_url(url), hide_parameters=True).connect() as sync_connection:
         _run(sync_connection)
         sync_connection.commit()
