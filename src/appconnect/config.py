@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     )
     create_wait_seconds: float = Field(default=10.0, validation_alias="APPCONNECT_CREATE_WAIT_SECONDS")
     auto_migrate: bool = Field(default=True, validation_alias="APPCONNECT_AUTO_MIGRATE")
+    header_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="APPCONNECT_HEADER_TIMEOUT")
+    body_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="APPCONNECT_BODY_TIMEOUT")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1, validation_alias="APPCONNECT_MAX_BODY_BYTES")
 
     @property
