@@ -42,7 +42,7 @@ def tokens() -> SessionTokens:
 
 
 @pytest.fixture
-def live_server(settings: Settings) -> Callable[..., LiveServer]:
+def live_server(settings: Settings) -> Iterator[Callable[..., LiveServer]]:
     """`live_server(configure=None, **overrides)` starts the app on a real socket for this test."""
     from appconnect.app import create_app
 
@@ -50,10 +50,14 @@ def live_server(settings: Settings) -> Callable[..., LiveServer]:
 
     def start(configure: Any = None, **overrides: Any) -> LiveServer:
         app_settings = settings.model_copy(update=overrides) if overrides else settings
-        server = LiveServer(create_app(app_settings, configure=configure)).__enter__()
+        server = LiveServer(
+            create_app(app_settings, configure=configure),
+            header_timeout=app_settings.header_timeout_seconds,
+            body_timeout=app_settings.body_timeout_seconds,
+        ).__enter__()
         started.append(server)
         return server
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in reversed(started):
         server.__exit__(None, None, None)

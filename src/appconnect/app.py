@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
+from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
 from appconnect.config import Settings, resolve_secrets
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         redoc_url=None,
     )
     app.add_middleware(SessionMiddleware, tokens=tokens)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)  # inside CORS
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -48,6 +48,8 @@ def serve(
     """Run the server (migrates the database first)."""
     import uvicorn
 
+    from appconnect.http_server import PROTOCOL_PATH
+
     settings = _settings()
     configure_logging(settings.log_level, json_lines=settings.is_prod)
     try:
@@ -63,6 +65,7 @@ def serve(
         os.environ["APPCONNECT_AUTO_MIGRATE"] = "false"  # done once here, not in every worker
     uvicorn.run(
         "appconnect.asgi:app",
+        http=PROTOCOL_PATH,  # header and body deadlines for slow clients (each worker reads the settings)
         host=host or settings.host,
         port=port or settings.port,
         workers=None if reload else workers,

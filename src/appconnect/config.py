@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
 from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from appconnect.logging import remember_secret
 
 log = structlog.get_logger(__name__)
 
@@ -49,8 +51,10 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
-    app_server_secret_key: str | None = Field(default=None, validation_alias="APP_SERVER_SECRET_KEY")
-    hash_key: str | None = Field(default=None, validation_alias="HASH_KEY")
+    app_server_secret_key: str | None = Field(
+        default=None, validation_alias="APP_SERVER_SECRET_KEY", repr=False
+    )
+    hash_key: str | None = Field(default=None, validation_alias="HASH_KEY", repr=False)
     database_url: str = Field(default="sqlite:///appconnect.db", validation_alias="DATABASE_URL")
     is_prod: bool = Field(default=False, validation_alias="IS_PROD")
     app_server: str = Field(default="http://localhost:6066", validation_alias="APP_SERVER")
@@ -69,7 +73,9 @@ class Settings(BaseSettings):
         default="https://platform.ringcentral.com", validation_alias="RINGCENTRAL_SERVER"
     )
     ringcentral_client_id: str | None = Field(default=None, validation_alias="RINGCENTRAL_CLIENT_ID")
-    ringcentral_client_secret: str | None = Field(default=None, validation_alias="RINGCENTRAL_CLIENT_SECRET")
+    ringcentral_client_secret: str | None = Field(
+        default=None, validation_alias="RINGCENTRAL_CLIENT_SECRET", repr=False
+    )
     developer_portal_url: str = Field(
         default="https://appconnect.labs.ringcentral.com/public-api",
         validation_alias="APPCONNECT_DEVELOPER_PORTAL_URL",
@@ -87,6 +93,9 @@ class Settings(BaseSettings):
     )
     create_wait_seconds: float = Field(default=10.0, validation_alias="APPCONNECT_CREATE_WAIT_SECONDS")
     auto_migrate: bool = Field(default=True, validation_alias="APPCONNECT_AUTO_MIGRATE")
+    header_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="APPCONNECT_HEADER_TIMEOUT")
+    body_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="APPCONNECT_BODY_TIMEOUT")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1, validation_alias="APPCONNECT_MAX_BODY_BYTES")
 
     @property
     def private_networks_allowed(self) -> bool:
@@ -104,8 +113,8 @@ class Settings(BaseSettings):
 class Secrets:
     """The two secrets every process needs; always present once `resolve_secrets` has run."""
 
-    app_server_secret_key: str
-    hash_key: str
+    app_server_secret_key: str = field(repr=False)
+    hash_key: str = field(repr=False)
 
 
 def resolve_secrets(settings: Settings) -> Secrets:
@@ -143,10 +152,13 @@ def resolve_secrets(settings: Settings) -> Secrets:
         log.warning(
             "APP_SERVER_SECRET_KEY is short; use at least 32 random bytes", minimum_bytes=MIN_SECRET_BYTES
         )
-    return Secrets(
+    resolved = Secrets(
         app_server_secret_key=str(configured["APP_SERVER_SECRET_KEY"]),
         hash_key=str(configured["HASH_KEY"]),
     )
+    for secret in (resolved.app_server_secret_key, resolved.hash_key, settings.ringcentral_client_secret):
+        remember_secret(secret)  # masked by value in every log line from now on
+    return resolved
 
 
 def _load_state(path: Path) -> dict[str, str]:
@@ -160,9 +172,20 @@ def _load_state(path: Path) -> dict[str, str]:
 
 
 def _save_state(path: Path, data: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_private_directories(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a stale temporary file keeps its old mode through O_CREAT
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)
     os.replace(tmp, path)
+
+
+def _make_private_directories(directory: Path) -> None:
+    """Create `directory` and any missing parents as 0700 (existing ones are left alone)."""
+    missing: list[Path] = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)

@@ -8,14 +8,31 @@ from typing import Any
 
 import uvicorn
 
+from appconnect.http_server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, protocol_with_timeouts
+
 
 class LiveServer:
     """`with LiveServer(app) as server: httpx.get(server.url + "/isAlive")`."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        access_log: bool = False,
+    ) -> None:
         self.app = app
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=False)
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_config=None,
+                lifespan="on",
+                access_log=access_log,
+                http=protocol_with_timeouts(header_timeout, body_timeout),  # as `appconnect serve`
+            )
         )
         self._thread = threading.Thread(target=self._run, name="appconnect-live-server", daemon=True)
         self.url = ""

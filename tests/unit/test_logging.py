@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
+from pathlib import Path
 
 import structlog
 
-from appconnect.logging import MASK, configure_logging, redact_secrets
+from appconnect.logging import (
+    MASK,
+    configure_logging,
+    open_request_secrets,
+    redact_secrets,
+    remember_request_secret,
+    remember_secret,
+)
 
 
 def test_credential_fields_are_masked_at_any_depth() -> None:
@@ -49,3 +58,59 @@ def test_configured_logging_redacts_stdlib_and_structlog_lines() -> None:
     output = stream.getvalue()
     assert "rt-secret" not in output and "eyJsecret" not in output
     assert "token refreshed" in output and "GET /contact" in output
+
+
+async def test_sql_rows_and_parameters_stay_out_even_with_the_engine_logger_at_debug(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from appconnect.store.db import Database
+
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream=stream)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)  # as `echo="debug"` would
+    database = Database(f"sqlite:///{tmp_path / 'rows.db'}")
+    try:
+        async with database.transaction() as session:
+            await session.execute(text("CREATE TABLE notes (body TEXT)"))
+            await session.execute(text("INSERT INTO notes VALUES (:body)"), {"body": "param-Qw12"})
+            rows = (await session.execute(text("SELECT body FROM notes"))).all()
+    finally:
+        await database.dispose()
+        configure_logging("INFO", stream=io.StringIO())
+    assert rows == [("param-Qw12",)]
+    output = stream.getvalue()
+    assert "INSERT INTO notes" in output and "SELECT body FROM notes" in output
+    assert "param-Qw12" not in output
+
+
+def test_known_secrets_are_masked_by_value_wherever_they_appear() -> None:
+    remember_secret("server-signing-key-0001")
+    open_request_secrets()
+    remember_request_secret("user api/key+0002")
+    remember_request_secret("short")  # too short to mask by value: ordinary words would vanish
+    event = redact_secrets(
+        None,
+        "error",
+        {
+            "event": "failed with server-signing-key-0001",
+            "url": "https://crm.example.com/x?q=user%20api%2Fkey%2B0002",
+            "error": RuntimeError("refused user api/key+0002"),
+            "exception": "Traceback ...\nRuntimeError: refused user api/key+0002 (short)",
+        },
+    )
+    text = repr(event)
+    assert "server-signing-key-0001" not in text and "api/key+0002" not in text and "api%2Fkey" not in text
+    assert event["event"] == f"failed with {MASK}" and "(short)" in event["exception"]
+    assert event["error"] == f"RuntimeError('refused {MASK}')"
+
+
+def test_request_secrets_belong_to_their_request() -> None:
+    def in_another_request() -> str:
+        open_request_secrets()
+        remember_request_secret("other-request-token-0003")
+        return str(redact_secrets(None, "info", {"event": "other-request-token-0003"})["event"])
+
+    assert contextvars.copy_context().run(in_another_request) == MASK
+    assert redact_secrets(None, "info", {"event": "other-request-token-0003"})["event"] == (
+        "other-request-token-0003"
+    )

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from appconnect.logging import open_request_secrets, remember_request_secret
 from appconnect.security.jwt import SessionClaims, SessionTokens
 
 REFRESHED_TOKEN_HEADER = "x-refreshed-jwt-token"
@@ -74,6 +75,9 @@ class SessionMiddleware:
             return
         header_token = _bearer(scope.get("headers", []))
         query_token = _query_token(scope)
+        open_request_secrets()  # this request's log lines mask its tokens, whatever fails later
+        remember_request_secret(header_token)
+        remember_request_secret(query_token)
         claims = self.tokens.verify(header_token) if header_token else None
         invalid_query = False
         if claims is None and header_token is None and query_token is not None:
@@ -88,6 +92,7 @@ class SessionMiddleware:
         refreshed: str | None = None
         if claims is not None and claims.needs_refresh():
             refreshed = self.tokens.issue(claims.user_id, claims.platform)
+            remember_request_secret(refreshed)
             scope["state"]["session"] = RequestSession(
                 claims=self.tokens.verify(refreshed), had_token=True, invalid_query_token=False
             )

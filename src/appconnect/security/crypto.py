@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from appconnect.logging import remember_request_secret
+
 _PREFIX = "v1:"
 _NONCE_BYTES = 12
 _HKDF_INFO = b"appconnect/secrets-at-rest/v1"
@@ -49,6 +51,7 @@ class SecretBox:
         return cls(derive_key(server_secret))
 
     def encrypt(self, plaintext: str) -> str:
+        remember_request_secret(plaintext)  # a secret worth encrypting is never logged either
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), _PREFIX.encode())
         return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
@@ -59,9 +62,11 @@ class SecretBox:
         try:
             raw = base64.urlsafe_b64decode(stored[len(_PREFIX) :].encode("ascii"))
             nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
-            return self._aead.decrypt(nonce, sealed, _PREFIX.encode()).decode("utf-8")
+            plaintext = self._aead.decrypt(nonce, sealed, _PREFIX.encode()).decode("utf-8")
         except (InvalidTag, ValueError) as error:
             raise DecryptionError("stored secret failed authentication") from error
+        remember_request_secret(plaintext)
+        return plaintext
 
     def encrypt_optional(self, plaintext: str | None) -> str | None:
         return None if plaintext is None else self.encrypt(plaintext)

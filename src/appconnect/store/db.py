@@ -7,6 +7,7 @@ turns any of those (or an explicit SQLAlchemy URL) into the async form we run on
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,13 +64,34 @@ def sync_url(raw: str) -> URL:
 
 
 def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys)."""
+    """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys).
+
+    Parameters never appear in SQL logs or in the text of SQL errors (`hide_parameters`): they
+    carry ciphertexts, phone numbers and note text.
+    """
     url = async_url(raw_url)
+    kwargs = {**kwargs, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
+        create_private_sqlite_file(url.database)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def create_private_sqlite_file(database: str | None) -> None:
+    """Create a missing SQLite database file readable and writable by its owner only (0600).
+
+    SQLite would create it 0644; it holds encrypted tokens, phone numbers and notes. The `-wal`
+    and `-shm` files SQLite creates later take the database file's mode. An existing file is left
+    as it is, and a missing directory is left for SQLite to report when it connects.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # FileExistsError (nothing to do) or a missing directory (SQLite says so)
+        return
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

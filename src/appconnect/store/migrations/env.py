@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from appconnect.store.db import sync_url
+from appconnect.store.db import backend_name, create_private_sqlite_file, sync_url
 from appconnect.store.models import Base
 
 config = context.config
@@ -28,6 +28,7 @@ if connection is not None:
     _run(connection)
 else:  # plain `alembic` command line, e.g. `alembic revision --autogenerate`
     url = config.get_main_option("sqlalchemy.url") or "sqlite:///appconnect.db"
-    with create_engine(sync_url(url)).connect() as sync_connection:
+    create_private_sqlite_file(sync_url(url).database if backend_name(url) == "sqlite" else None)
+    with create_engine(sync_url(url), hide_parameters=True).connect() as sync_connection:
         _run(sync_connection)
         sync_connection.commit()
