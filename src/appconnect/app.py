@@ -91,6 +91,9 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
                     await starter()
                 except Exception as error:
                     raise connector_start_error(name, error) from error
+        warning = production_database_warning(settings)
+        if warning is not None:
+            log.warning(warning)
         log.info("appconnect ready", platforms=registry.platforms(), database=store.database.backend)
         try:
             yield
@@ -155,8 +158,10 @@ def build_registry(
     """
     registry = ConnectorRegistry()
     connector_context = ConnectorContext(http=http, settings=settings, version=__version__)
+    builtin = builtin_connector_names(settings)
     try:
-        register_builtin_connectors(registry, connector_context, only=settings.connectors)
+        if builtin:  # `only=()` would mean all of them
+            register_builtin_connectors(registry, connector_context, only=builtin)
     except Exception as error:
         raise ConfigurationError(f"a built-in connector could not be loaded: {one_line(error)}") from error
     try:
@@ -186,6 +191,34 @@ def build_registry(
         {version: {k: v for k, v in entry.items() if k != "global"} for version, entry in notes.items()}
     )
     return registry
+
+
+#: Built-in connectors that production serves only when `APPCONNECT_CONNECTORS` names them: the
+#: sample CRM accepts any API key, which is a demo, not something to expose by accident.
+DEVELOPMENT_ONLY_CONNECTORS = frozenset({"sample"})
+
+
+def builtin_connector_names(settings: Settings) -> tuple[str, ...]:
+    """The built-in connectors to register: those named in `APPCONNECT_CONNECTORS`, else all of
+    them, less the development-only ones in production."""
+    if settings.connectors:
+        return tuple(name for name in BUILTIN_CONNECTORS if name in settings.connectors)
+    if settings.is_prod:
+        return tuple(name for name in BUILTIN_CONNECTORS if name not in DEVELOPMENT_ONLY_CONNECTORS)
+    return tuple(BUILTIN_CONNECTORS)
+
+
+def production_database_warning(settings: Settings) -> str | None:
+    """The warning for a SQLite `DATABASE_URL` in production (None otherwise)."""
+    from appconnect.store.db import backend_name
+
+    if not settings.is_prod or backend_name(settings.database_url) != "sqlite":
+        return None
+    return (
+        "DATABASE_URL is a SQLite file in production: use PostgreSQL "
+        "(DATABASE_URL=postgresql://user:password@host:5432/appconnect), which several workers or "
+        "machines can share and which can be backed up while serving"
+    )
 
 
 def _routers() -> list[Any]:
