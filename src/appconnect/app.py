@@ -35,6 +35,7 @@ from appconnect.connectors.registry import (
     RegistryError,
 )
 from appconnect.crm_http import CrmHttp
+from appconnect.docs import install_docs
 from appconnect.security import SessionTokens
 from appconnect.services.context import ServerContext
 from appconnect.startup import connector_start_error, database_error, one_line
@@ -109,9 +110,10 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         title="appconnect",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # `install_docs` serves /docs from local assets, not a CDN
         redoc_url=None,
     )
+    install_docs(app)
     app.add_middleware(SessionMiddleware, tokens=tokens)
     app.add_middleware(
         CORSMiddleware,
