@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
 from importlib.resources import files
 from typing import Any
 
@@ -26,14 +27,21 @@ from appconnect.api import account_data, admin, auth, call_logs, contacts, messa
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
-from appconnect.config import Settings, resolve_secrets
+from appconnect.config import ConfigurationError, Settings, resolve_secrets
 from appconnect.connectors.base import ConnectorContext, ServesRoutes
-from appconnect.connectors.builtin import register_builtin_connectors
-from appconnect.connectors.registry import ConnectorNotFound, ConnectorRegistry
+from appconnect.connectors.builtin import BUILTIN_CONNECTORS, register_builtin_connectors
+from appconnect.connectors.registry import (
+    ENTRY_POINT_GROUP,
+    ConnectorNotFound,
+    ConnectorRegistry,
+    RegistryError,
+)
 from appconnect.crm_http import CrmHttp
+from appconnect.docs import install_docs
 from appconnect.security import SessionTokens
 from appconnect.services.connector_services import RunningServerServices
 from appconnect.services.context import ServerContext
+from appconnect.startup import connector_start_error, database_error, one_line
 from appconnect.store import Store, upgrade
 
 log = structlog.get_logger(__name__)
@@ -56,10 +64,8 @@ def _describe_validation_error(error: RequestValidationError) -> str:
 def create_app(settings: Settings | None = None, *, configure: Configure | None = None) -> FastAPI:
     """Build the server. `configure` may register extra connectors (tests, embedding apps)."""
     settings = settings or Settings()
-    secrets = resolve_secrets(settings)
-    tokens = SessionTokens(secrets.app_server_secret_key)
-
-    # Connectors are built here, not in the lifespan, so their own routes can be mounted below.
+    # Connectors are built here, not in the lifespan, so their own routes can be mounted below;
+    # before the secrets, so that a connector that does not load is the first thing reported.
     http = CrmHttp(
         timeout=settings.crm_timeout_seconds,
         ca_file=settings.ssl_cert_file,
@@ -67,18 +73,29 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         allow_private_networks=settings.private_networks_allowed,
     )
     registry = build_registry(settings, http, configure)
+    secrets = resolve_secrets(settings)
+    tokens = SessionTokens(secrets.app_server_secret_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store.open(settings.database_url, secrets.app_server_secret_key)
-        if settings.auto_migrate:
-            await upgrade(store.database)
+        try:
+            store = Store.open(settings.database_url, secrets.app_server_secret_key)
+            if settings.auto_migrate:
+                await upgrade(store.database)
+        except Exception as error:
+            raise database_error(error, settings.database_url, "migrate") from error
         app.state.context = ServerContext(
             settings=settings, secrets=secrets, store=store, registry=registry, tokens=tokens, http=http
         )
         connectors = [registry.get(name) for name in registry.platforms()]
-        for connector in connectors:
-            await connector.startup()
+        for name, connector in zip(registry.platforms(), connectors, strict=True):
+            try:
+                await connector.startup()
+            except Exception as error:
+                raise connector_start_error(name, error) from error
+        warning = production_database_warning(settings)
+        if warning is not None:
+            log.warning(warning)
         log.info("appconnect ready", platforms=registry.platforms(), database=store.database.backend)
         try:
             yield
@@ -92,9 +109,10 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         title="appconnect",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # `install_docs` serves /docs from local assets, not a CDN
         redoc_url=None,
     )
+    install_docs(app)
     app.add_middleware(SessionMiddleware, tokens=tokens)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)  # inside CORS
     app.add_middleware(
@@ -139,19 +157,75 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
 def build_registry(
     settings: Settings, http: CrmHttp, configure: Configure | None = None
 ) -> ConnectorRegistry:
-    """Every enabled connector: built-in, entry points, `APPCONNECT_EXTRA_CONNECTORS`, then `configure`'s."""
+    """Every enabled connector: built-in, entry points, `APPCONNECT_EXTRA_CONNECTORS`, then `configure`'s.
+
+    Raises:
+        ConfigurationError: a connector does not load, or `APPCONNECT_CONNECTORS` names one that
+            is not installed (one line naming the setting; `appconnect serve` stops on it).
+    """
     registry = ConnectorRegistry()
     connector_context = ConnectorContext(http=http, settings=settings, version=__version__)
-    register_builtin_connectors(registry, connector_context, only=settings.connectors)
-    registry.load_entry_points(connector_context, only=settings.connectors)
-    registry.load_factories(settings.extra_connectors, connector_context)
+    builtin = builtin_connector_names(settings)
+    try:
+        if builtin:  # `only=()` would mean all of them
+            register_builtin_connectors(registry, connector_context, only=builtin)
+    except Exception as error:
+        raise ConfigurationError(f"a built-in connector could not be loaded: {one_line(error)}") from error
+    try:
+        registry.load_entry_points(connector_context, only=settings.connectors, strict=True)
+    except RegistryError as error:
+        raise ConfigurationError(
+            f"{error}; fix or uninstall it, or list the connectors to serve in APPCONNECT_CONNECTORS"
+        ) from error
+    try:
+        registry.load_factories(settings.extra_connectors, connector_context)
+    except Exception as error:
+        raise ConfigurationError(f"APPCONNECT_EXTRA_CONNECTORS: {one_line(error)}") from error
     if configure is not None:
         configure(registry, connector_context)
+    unknown = [name for name in settings.connectors if not registry.has(name)]
+    if unknown:
+        installed = sorted(
+            set(BUILTIN_CONNECTORS)
+            | {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)}
+            | set(registry.platforms())
+        )
+        raise ConfigurationError(
+            f"APPCONNECT_CONNECTORS: no connector named {unknown[0]!r} (installed: {', '.join(installed)})"
+        )
     notes = json.loads(files("appconnect").joinpath("release_notes.json").read_text(encoding="utf-8"))
     registry.set_release_notes(
         {version: {k: v for k, v in entry.items() if k != "global"} for version, entry in notes.items()}
     )
     return registry
+
+
+#: Built-in connectors that production serves only when `APPCONNECT_CONNECTORS` names them: the
+#: sample CRM accepts any API key, which is a demo, not something to expose by accident.
+DEVELOPMENT_ONLY_CONNECTORS = frozenset({"sample"})
+
+
+def builtin_connector_names(settings: Settings) -> tuple[str, ...]:
+    """The built-in connectors to register: those named in `APPCONNECT_CONNECTORS`, else all of
+    them, less the development-only ones in production."""
+    if settings.connectors:
+        return tuple(name for name in BUILTIN_CONNECTORS if name in settings.connectors)
+    if settings.is_prod:
+        return tuple(name for name in BUILTIN_CONNECTORS if name not in DEVELOPMENT_ONLY_CONNECTORS)
+    return tuple(BUILTIN_CONNECTORS)
+
+
+def production_database_warning(settings: Settings) -> str | None:
+    """The warning for a SQLite `DATABASE_URL` in production (None otherwise)."""
+    from appconnect.store.db import backend_name
+
+    if not settings.is_prod or backend_name(settings.database_url) != "sqlite":
+        return None
+    return (
+        "DATABASE_URL is a SQLite file in production: use PostgreSQL "
+        "(DATABASE_URL=postgresql://user:password@host:5432/appconnect), which several workers or "
+        "machines can share and which can be backed up while serving"
+    )
 
 
 def _routers() -> list[Any]:

@@ -1,9 +1,9 @@
-"""`appconnect.asgi:app`: the app built from the environment, for any ASGI server."""
+"""`appconnect.asgi:app`: the app built from the environment, for any ASGI server.
 
-from appconnect.app import create_app
-from appconnect.config import Settings
-from appconnect.logging import configure_logging
+A configuration mistake, or a start-up that fails in the lifespan, prints one line on stderr and
+ends the process (see `appconnect.startup`), instead of a traceback.
+"""
 
-_settings = Settings()
-configure_logging(_settings.log_level, json_lines=_settings.is_prod)
-app = create_app(_settings)
+from appconnect.startup import serve_app
+
+app = serve_app()

@@ -9,12 +9,21 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from appconnect import __version__
-from appconnect.config import ConfigurationError, Settings, resolve_secrets
+from appconnect.config import ConfigurationError, Settings, load_settings, resolve_secrets
 from appconnect.logging import configure_logging
+from appconnect.startup import (
+    EXIT_STARTUP_FAILURE,
+    EXIT_WORKER_STARTUP_FAILURE,
+    database_error,
+    debug_requested,
+    preflight,
+    report,
+)
 
 app = typer.Typer(
     help=(
@@ -32,10 +41,10 @@ app.add_typer(db_app, name="db")
 
 def _settings() -> Settings:
     try:
-        return Settings()
-    except Exception as error:  # pydantic's message names the variable and the problem
-        typer.echo(f"error: invalid configuration: {error}".splitlines()[0], err=True)
-        raise typer.Exit(2) from error
+        return load_settings()
+    except ConfigurationError as error:  # names the variable and the problem, in one line
+        report(error, debug=debug_requested())
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
 
 
 @app.command()
@@ -45,35 +54,60 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes; use PostgreSQL when more than one."),
     reload: bool = typer.Option(False, help="Restart on code changes (development only)."),
 ) -> None:
-    """Run the server (migrates the database first)."""
+    """Run the server (checks the configuration and migrates the database first).
+
+    Any start-up problem stops it with one line on stderr naming the setting, and exit status 2.
+    """
     import uvicorn
 
     from appconnect.http_server import PROTOCOL_PATH
 
     settings = _settings()
     configure_logging(settings.log_level, json_lines=settings.is_prod)
+    host = host or settings.host
+    port = port or settings.port
     try:
+        preflight(settings, host=host, port=port)  # before anything is written or logged
         secrets = resolve_secrets(settings)
-    except ConfigurationError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
-    # Workers must share the secrets (and not race to generate them): hand them down explicitly.
-    os.environ.setdefault("APP_SERVER_SECRET_KEY", secrets.app_server_secret_key)
-    os.environ.setdefault("HASH_KEY", secrets.hash_key)
-    if settings.auto_migrate:
-        _upgrade(settings)
-        os.environ["APPCONNECT_AUTO_MIGRATE"] = "false"  # done once here, not in every worker
-    uvicorn.run(
-        "appconnect.asgi:app",
-        http=PROTOCOL_PATH,  # header and body deadlines for slow clients (each worker reads the settings)
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=None if reload else workers,
-        reload=reload,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-    )
+        # Workers must share the secrets (and not race to generate them): hand them down explicitly.
+        os.environ.setdefault("APP_SERVER_SECRET_KEY", secrets.app_server_secret_key)
+        os.environ.setdefault("HASH_KEY", secrets.hash_key)
+        if settings.auto_migrate:
+            _upgrade(settings)
+            os.environ["APPCONNECT_AUTO_MIGRATE"] = "false"  # done once here, not in every worker
+    except Exception as error:
+        report(error, debug=debug_requested(settings))
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
+    options: dict[str, Any] = {
+        "http": PROTOCOL_PATH,  # header and body deadlines for slow clients (each worker reads the settings)
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "proxy_headers": True,
+        "server_header": False,
+    }
+    if workers > 1 and not reload:
+        _serve_workers(workers, options)
+        return
+    try:
+        uvicorn.run("appconnect.asgi:app", reload=reload, **options)
+    except SystemExit as stopped:  # uvicorn's own start-up failure (3), e.g. the port was taken since
+        if stopped.code == EXIT_WORKER_STARTUP_FAILURE:
+            raise typer.Exit(EXIT_STARTUP_FAILURE) from None
+        raise
+
+
+def _serve_workers(workers: int, options: dict[str, Any]) -> None:
+    """uvicorn's multi-process supervisor, run here so that a worker that failed to start (it
+    printed its one line and exited 3) makes `serve` exit 2 rather than 0."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("appconnect.asgi:app", workers=workers, **options)
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(process.exitcode == EXIT_WORKER_STARTUP_FAILURE for process in supervisor.processes):
+        raise typer.Exit(EXIT_STARTUP_FAILURE)
 
 
 def _upgrade(settings: Settings) -> None:
@@ -86,7 +120,10 @@ def _upgrade(settings: Settings) -> None:
         finally:
             await database.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except Exception as error:
+        raise database_error(error, settings.database_url, "migrate") from error
 
 
 @db_app.command("upgrade")
@@ -94,7 +131,11 @@ def db_upgrade() -> None:
     """Apply every pending migration to DATABASE_URL."""
     settings = _settings()
     configure_logging(settings.log_level)
-    _upgrade(settings)
+    try:
+        _upgrade(settings)
+    except ConfigurationError as error:
+        report(error, debug=debug_requested(settings))
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
     typer.echo("database is up to date")
 
 
@@ -121,7 +162,7 @@ def check(
     try:
         try:
             registry = build_registry(settings, http, None)
-        except RegistryError as error:
+        except (RegistryError, ConfigurationError) as error:
             typer.echo(f"FAIL registry: {error}")
             raise typer.Exit(1) from error
         names = registry.platforms()

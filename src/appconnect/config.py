@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
-from pydantic import AliasChoices, BeforeValidator, Field
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from appconnect.logging import remember_secret
@@ -42,6 +42,8 @@ def _split_csv(value: Any) -> Any:
 
 
 CsvList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_csv)]
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -97,6 +99,15 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="APPCONNECT_BODY_TIMEOUT")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1, validation_alias="APPCONNECT_MAX_BODY_BYTES")
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_log_level(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().upper() not in LOG_LEVELS:
+                raise ValueError(f"not one of {', '.join(LOG_LEVELS)}")
+            return value.strip().upper()
+        return value
+
     @property
     def private_networks_allowed(self) -> bool:
         """Loopback/private CRM hosts are reachable in development, refused in production by default."""
@@ -107,6 +118,47 @@ class Settings(BaseSettings):
     @property
     def public_server_url(self) -> str:
         return (self.override_app_server or self.app_server).rstrip("/")
+
+
+_PROBLEMS = {
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "float_parsing": "is not a number",
+    "bool_parsing": "is not a boolean (use true or false)",
+}
+_SECRET_LOOKING = ("KEY", "SECRET", "TOKEN", "PASSWORD")
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line naming the first invalid variable, its value (unless secret) and what is wrong.
+
+    Example: `PORT: 'abc' is not a whole number`.
+    """
+    issues = error.errors()
+    if not issues:
+        return "invalid configuration"
+    issue = issues[0]
+    variable = ".".join(str(part) for part in issue.get("loc", ())) or "configuration"
+    problem = _PROBLEMS.get(issue.get("type", ""), "")
+    if not problem:
+        problem = str(issue.get("msg", "is invalid")).removeprefix("Value error, ")
+        problem = f"is invalid: {problem}"
+    value = issue.get("input")
+    shown = "" if any(word in variable.upper() for word in _SECRET_LOOKING) else f" {value!r}"
+    more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+    return f"{variable}:{shown} {problem}{more}"
+
+
+def load_settings(**values: Any) -> Settings:
+    """`Settings(**values)` from the environment, an invalid value raising a one-line error.
+
+    Raises:
+        ConfigurationError: e.g. `PORT: 'abc' is not a whole number`.
+    """
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise ConfigurationError(describe_settings_error(error)) from error
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,13 +20,16 @@ from pathlib import Path
 
 import pytest
 
+from appconnect import DISTRIBUTION, __version__
 from appconnect.cli import app
 from appconnect.scaffold import (
     InvalidProjectName,
     ProjectExists,
+    ServerSource,
     create_project,
     derive_names,
     render_project,
+    server_requirement,
 )
 from appconnect.testing import manifest_problems
 
@@ -57,7 +63,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     parent = tmp_path_factory.mktemp("scaffold")
     result = CliRunner().invoke(app, ["init", "my-crm", "--directory", str(parent)])
     assert result.exit_code == 0, result.output
-    assert "APPCONNECT_CONNECTORS=my_crm appconnect serve" in result.output
+    assert "APPCONNECT_CONNECTORS=my_crm .venv/bin/appconnect serve" in result.output
     assert "TODO 1..9" in result.output
     yield parent / "my-crm"
 
@@ -74,7 +80,9 @@ def test_names_are_derived_from_the_project_name() -> None:
     assert derive_names("my_crm") == names
 
 
-@pytest.mark.parametrize("bad", ["", "1crm", "my crm!", "my--crm", "-crm", "crm-", "a/b", "x" * 51, "sample"])
+@pytest.mark.parametrize(
+    "bad", ["", "1crm", "my crm!", "my--crm", "-crm", "crm-", "a/b", "x" * 51, "sample", "server"]
+)
 def test_bad_names_are_refused(bad: str, tmp_path: Path) -> None:
     with pytest.raises(InvalidProjectName):
         create_project(bad, tmp_path)
@@ -105,7 +113,7 @@ def test_the_pyproject_declares_the_entry_point(project: Path) -> None:
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["name"] == "appconnect-my-crm"
-    assert "appconnect" in pyproject["project"]["dependencies"]
+    assert pyproject["project"]["dependencies"] == [server_requirement(__version__)]
     entry_points = pyproject["project"]["entry-points"]["appconnect.connectors"]
     assert entry_points == {"my_crm": "my_crm_connector:create_connector"}
 
@@ -177,3 +185,75 @@ def test_the_cli_refuses_a_bad_name(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "invalid project name" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_server_requirement_is_a_range_that_this_version_satisfies() -> None:
+    assert DISTRIBUTION == "appconnect-server"
+    assert server_requirement("0.1.0") == "appconnect-server>=0.1,<0.2"
+    assert server_requirement("0.12.3") == "appconnect-server>=0.12,<0.13"
+    assert server_requirement("1.4.2") == "appconnect-server>=1.4,<2"
+    low, high = re.fullmatch(r"appconnect-server>=(\d+\.\d+),<(\S+)", server_requirement()).groups()  # type: ignore[union-attr]
+    assert low == ".".join(__version__.split(".")[:2]) and high != low
+
+
+def test_a_project_made_from_a_release_installs_the_server_from_pypi() -> None:
+    rendered = render_project(derive_names("acme"), ServerSource(requirement="appconnect-server>=0.3,<0.4"))
+    assert 'dependencies = ["appconnect-server>=0.3,<0.4"]' in rendered["pyproject.toml"]
+    readme = rendered["README.md"]
+    assert "pip install -e /" not in readme and "source checkout" not in readme
+    assert '.venv/bin/pip install -e ".[dev]"' in readme
+
+
+def test_init_from_a_source_checkout_installs_the_checkout(project: Path) -> None:
+    assert ServerSource.detect().checkout == REPO_ROOT  # the tests run from this checkout
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert f".venv/bin/pip install -e {shlex.quote(str(REPO_ROOT))}" in readme
+    commands = _readme_commands(readme)
+    assert commands.index(f".venv/bin/pip install -e {shlex.quote(str(REPO_ROOT))}") < commands.index(
+        '.venv/bin/pip install -e ".[dev]"'
+    )
+
+
+def _readme_commands(readme: str) -> list[str]:
+    """The commands of the README's "Run it" block, comments stripped."""
+    block = re.search(r"## Run it\n\n```sh\n(.*?)```", readme, re.DOTALL)
+    assert block is not None, readme
+    return [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_the_generated_project_passes_in_a_fresh_venv_made_as_its_readme_says(
+    project: Path, tmp_path: Path
+) -> None:
+    """The README's commands, verbatim, in a clean environment: a new `.venv`, the server from this
+    checkout (not PyPI, where this version may not exist), the project, its tests, `appconnect check`.
+    Third-party packages come from this machine's pip configuration; nothing of ours from an index."""
+    project = Path(shutil.copytree(project, tmp_path / "my-crm"))  # the shared copy stays venv-free
+    commands = _readme_commands((project / "README.md").read_text(encoding="utf-8"))
+    assert commands[0] == "python3 -m venv .venv"
+    runnable = [command for command in commands if not command.endswith("appconnect serve")]
+    assert len(runnable) == len(commands) - 1
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ("PATH", "HOME", "LANG", "SSL_CERT_FILE") or key.startswith("PIP_")
+    }
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(runnable)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert re.search(r"^10 passed", result.stdout, re.MULTILINE), result.stdout[-2000:]
+    assert "ok my_crm.registers" in result.stdout.splitlines()
+    shown = subprocess.run(
+        [str(project / ".venv/bin/pip"), "show", "--files", DISTRIBUTION],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Editable project location: " + str(REPO_ROOT) in shown.stdout  # the checkout, not a download

@@ -179,6 +179,22 @@ def test_connectors_are_discovered_through_entry_points(monkeypatch: pytest.Monk
     assert getattr(registry.get("minimal"), "context", None) is context
 
 
+def test_a_broken_plug_in_stops_a_strict_load_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(context: ConnectorContext) -> Any:
+        raise ValueError("manifest.json: Expecting value: line 1 column 1\nmore detail")
+
+    monkeypatch.setattr(
+        "appconnect.connectors.registry.entry_points", lambda group: [_EntryPoint("broken", broken)]
+    )
+    context = ConnectorContext(http=None, settings=None)  # type: ignore[arg-type]
+    with pytest.raises(RegistryError) as raised:
+        ConnectorRegistry().load_entry_points(context, strict=True)
+    assert str(raised.value) == (
+        "connector 'broken' (entry point ?) could not be loaded: "
+        "manifest.json: Expecting value: line 1 column 1"
+    )
+
+
 def test_connector_settings_default_to_the_real_service_and_can_be_overridden(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

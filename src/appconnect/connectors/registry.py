@@ -298,10 +298,13 @@ class ConnectorRegistry:
         return answer
 
     # -- discovery ----------------------------------------------------------------------------
-    def load_entry_points(self, context: ConnectorContext, *, only: tuple[str, ...] = ()) -> list[str]:
+    def load_entry_points(
+        self, context: ConnectorContext, *, only: tuple[str, ...] = (), strict: bool = False
+    ) -> list[str]:
         """Register every connector installed under the `appconnect.connectors` entry-point group.
 
-        Returns the names registered. A broken plug-in is logged and skipped, never fatal.
+        Returns the names registered. A broken plug-in (its module, factory or manifest fails) is
+        logged and skipped; with `strict` (the server's start-up) it raises `RegistryError` instead.
         """
         loaded: list[str] = []
         for entry in entry_points(group=ENTRY_POINT_GROUP):
@@ -312,6 +315,12 @@ class ConnectorRegistry:
                 connector = factory(context) if _accepts_argument(factory) else factory()
                 self.register(getattr(connector, "name", entry.name), connector)
             except Exception as error:
+                if strict:
+                    reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+                    raise RegistryError(
+                        f"connector {entry.name!r} (entry point {getattr(entry, 'value', '?')}) "
+                        f"could not be loaded: {reason}"
+                    ) from error
                 log.error("could not load connector", entry_point=entry.name, error=str(error))
                 continue
             loaded.append(getattr(connector, "name", entry.name))

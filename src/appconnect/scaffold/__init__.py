@@ -9,7 +9,12 @@ fragment, and a test that already runs the conformance kit.
 The template lives in `template/` as package data. Its files end in `.tmpl` so that nothing treats
 them as this project's code (pytest, ruff and mypy only look at `.py` files); a path part
 `__package__` becomes the package name and a leading `dot-` becomes `.`. In the text,
-`{{key}}` is replaced by the matching field of `ProjectNames`.
+`{{key}}` is replaced by the matching field of `ProjectNames` or `ServerSource`.
+
+The generated project depends on the server's distribution (`appconnect-server`) with a range
+that this server's version satisfies. When `init` runs from a source checkout of the server (not
+an installed release), that release may not be on PyPI at all, so the generated README installs
+the checkout itself first (`ServerSource.detect`).
 
 Example:
     >>> derive_names("My CRM").package
@@ -19,11 +24,15 @@ Example:
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
+import tomllib
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+
+from appconnect import DISTRIBUTION, __version__
 
 __all__ = [
     "RESERVED_PLATFORMS",
@@ -32,10 +41,12 @@ __all__ = [
     "ProjectExists",
     "ProjectNames",
     "ScaffoldError",
+    "ServerSource",
     "create_project",
     "derive_names",
     "next_steps",
     "render_project",
+    "server_requirement",
 ]
 
 #: Platform names a generated connector may not take: the built-in connectors (a package of the
@@ -77,6 +88,62 @@ class ProjectNames:
     env_prefix: str
 
 
+def server_requirement(version: str = __version__) -> str:
+    """The requirement a generated project puts on the server: releases compatible with `version`.
+
+    Before 1.0 a minor release may break connectors, so the range stops at the next minor.
+
+    Example:
+        >>> server_requirement("0.1.3")
+        'appconnect-server>=0.1,<0.2'
+        >>> server_requirement("1.4.0")
+        'appconnect-server>=1.4,<2'
+    """
+    numbers = [int(part) for part in re.findall(r"\d+", version)[:2]] + [0, 0]
+    major, minor = numbers[0], numbers[1]
+    upper = f"0.{minor + 1}" if major == 0 else str(major + 1)
+    return f"{DISTRIBUTION}>={major}.{minor},<{upper}"
+
+
+def _source_checkout() -> Path | None:
+    """The server's source checkout when this package is imported from one (editable install or
+    `PYTHONPATH=src`): a `pyproject.toml` naming our distribution two levels above the package."""
+    root = Path(__file__).resolve().parents[3]  # <root>/src/appconnect/scaffold/__init__.py
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+    except (OSError, ValueError):
+        return None
+    return root if project.get("name") == DISTRIBUTION else None
+
+
+@dataclass(frozen=True)
+class ServerSource:
+    """Where a generated project gets the server from.
+
+    requirement: the dependency written into its pyproject (`appconnect-server>=0.1,<0.2`);
+    checkout: the server's source checkout to install first, or None for a release from PyPI.
+    """
+
+    requirement: str
+    checkout: Path | None = None
+
+    @classmethod
+    def detect(cls) -> ServerSource:
+        """This server: its version's range, and its checkout when it runs from one."""
+        return cls(requirement=server_requirement(), checkout=_source_checkout())
+
+    def template_values(self) -> dict[str, str]:
+        """`{{server_requirement}}`, and `{{install_server}}`: the README's install line for a
+        checkout (empty for a release, which pip finds on PyPI through the requirement)."""
+        install = ""
+        if self.checkout is not None:
+            install = (
+                f".venv/bin/pip install -e {shlex.quote(str(self.checkout))}"
+                f"    # {DISTRIBUTION} from the source checkout this project was created from\n"
+            )
+        return {"server_requirement": self.requirement, "install_server": install}
+
+
 @dataclass(frozen=True)
 class CreatedProject:
     """What `create_project` wrote: the root directory and its files, relative and sorted."""
@@ -84,6 +151,7 @@ class CreatedProject:
     names: ProjectNames
     root: Path
     files: tuple[str, ...]
+    server: ServerSource
 
 
 def derive_names(project_name: str) -> ProjectNames:
@@ -102,6 +170,11 @@ def derive_names(project_name: str) -> ProjectNames:
         )
     words = [word.lower() for word in re.split(r"[-_ ]", raw)]
     platform = "_".join(words)
+    if "appconnect-" + "-".join(words) == DISTRIBUTION:
+        raise InvalidProjectName(
+            f"invalid project name {project_name!r}: its distribution would be {DISTRIBUTION}, "
+            "the server's own name; choose another"
+        )
     if platform in RESERVED_PLATFORMS:
         raise InvalidProjectName(
             f"invalid project name {project_name!r}: platform {platform!r} is taken by the server "
@@ -139,14 +212,16 @@ def _target_part(part: str, names: ProjectNames) -> str:
     return "." + part.removeprefix("dot-") if part.startswith("dot-") else part
 
 
-def render_project(names: ProjectNames) -> dict[str, str]:
+def render_project(names: ProjectNames, server: ServerSource | None = None) -> dict[str, str]:
     """The project's files, relative POSIX path -> text, without touching the disk.
 
+    `server` defaults to `ServerSource.detect()` (this server, from a checkout or a release).
+
     Raises:
-        RuntimeError: a template file uses a placeholder `ProjectNames` does not define (a bug in
-            the bundled template, never the author's input).
+        RuntimeError: a template file uses a placeholder that neither `ProjectNames` nor
+            `ServerSource` defines (a bug in the bundled template, never the author's input).
     """
-    values = asdict(names)
+    values = {**asdict(names), **(server or ServerSource.detect()).template_values()}
     rendered: dict[str, str] = {}
     for parts, source in _walk(_template_root()):
         text = source.read_text(encoding="utf-8")
@@ -159,7 +234,13 @@ def render_project(names: ProjectNames) -> dict[str, str]:
     return rendered
 
 
-def create_project(project_name: str, directory: Path | str = ".", *, force: bool = False) -> CreatedProject:
+def create_project(
+    project_name: str,
+    directory: Path | str = ".",
+    *,
+    force: bool = False,
+    server: ServerSource | None = None,
+) -> CreatedProject:
     """Write a new connector package into `directory/<project>`.
 
     Everything is rendered before the first write. An existing non-empty directory is refused
@@ -178,7 +259,8 @@ def create_project(project_name: str, directory: Path | str = ".", *, force: boo
     existed = root.exists()
     if existed and any(root.iterdir()) and not force:
         raise ProjectExists(f"{root} already exists and is not empty; use --force to write into it anyway")
-    rendered = render_project(names)
+    server = server or ServerSource.detect()
+    rendered = render_project(names, server)
     try:
         for relative, text in rendered.items():
             target = root / relative
@@ -188,21 +270,24 @@ def create_project(project_name: str, directory: Path | str = ".", *, force: boo
         if not existed:
             shutil.rmtree(root, ignore_errors=True)
         raise ScaffoldError(f"could not write {root}: {error}") from error
-    return CreatedProject(names=names, root=root, files=tuple(sorted(rendered)))
+    return CreatedProject(names=names, root=root, files=tuple(sorted(rendered)), server=server)
 
 
 def next_steps(project: CreatedProject) -> str:
     """What to tell the author after `create_project`: where things are and what to run next."""
     names = project.names
+    install = project.server.template_values()["install_server"]
     return "\n".join(
         [
             f"Created {project.root}/ (platform {names.platform}, package {names.package}).",
             "",
-            "Next steps:",
-            f"  cd {project.root}",
-            f"  pip install -e .    # registers the entry point {names.platform}",
-            "  pytest              # the conformance kit, against the mock CRM",
-            f"  APPCONNECT_CONNECTORS={names.platform} appconnect serve",
+            "Next steps (also in its README.md):",
+            f"  cd {shlex.quote(str(project.root))}",
+            "  python3 -m venv .venv",
+            *([f"  {install.rstrip()}"] if install else []),
+            f'  .venv/bin/pip install -e ".[dev]"    # registers the entry point {names.platform}',
+            "  .venv/bin/python -m pytest           # the conformance kit, against the mock CRM",
+            f"  APPCONNECT_CONNECTORS={names.platform} .venv/bin/appconnect serve",
             "",
             f"Then work through TODO 1..9 in src/{names.package}/connector.py to call your CRM.",
         ]
