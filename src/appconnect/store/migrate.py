@@ -38,7 +38,10 @@ async def upgrade(database: Database, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with database.engine.begin() as connection:
+    # The pool's connections are in autocommit mode; a migration runs in one real transaction
+    # (the advisory lock above is held until it commits).
+    transactional = "READ COMMITTED" if database.backend == "postgresql" else "SERIALIZABLE"
+    async with database.engine.execution_options(isolation_level=transactional).begin() as connection:
         await connection.run_sync(_upgrade)
 
 
