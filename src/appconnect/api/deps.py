@@ -11,12 +11,14 @@ from appconnect.api.session import ANONYMOUS, RequestSession
 from appconnect.services.context import ServerContext
 
 
-def get_context(request: Request) -> ServerContext:
+# The dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker
+# thread, a thread hop on every request for what is a dictionary lookup.
+async def get_context(request: Request) -> ServerContext:
     context: ServerContext = request.app.state.context
     return context
 
 
-def get_session(request: Request) -> RequestSession:
+async def get_session(request: Request) -> RequestSession:
     session = request.scope.get("state", {}).get("session")
     return session if isinstance(session, RequestSession) else ANONYMOUS
 
@@ -36,7 +38,7 @@ class LoggingCaller:
     is_from_sscl: bool
 
 
-def get_logging_caller(
+async def get_logging_caller(
     rc_account_id: str | None = Header(default=None), user_agent: str | None = Header(default=None)
 ) -> LoggingCaller:
     return LoggingCaller(rc_account_id=rc_account_id, is_from_sscl=user_agent == SSCL_USER_AGENT)
