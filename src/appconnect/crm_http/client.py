@@ -13,6 +13,7 @@ One pooled ``httpx.AsyncClient`` shared by all connectors, with
   (:mod:`.errors`); what to do about it is in :mod:`.outcomes`.
 
 Logs carry method, host, path, status and elapsed time only: never headers, query strings or bodies.
+Successful calls are logged at DEBUG, failures at WARNING.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 import structlog
 
+from appconnect.crm_http._aiohttp import AiohttpTransport
 from appconnect.crm_http._network import GuardedTransport, Route, build_ssl_context, route
 from appconnect.crm_http.addresses import Resolver, resolve_public_addresses, system_resolver
 from appconnect.crm_http.classify import classify_response, classify_transport_error
@@ -37,6 +39,9 @@ __all__ = ["VERSION_HEADER", "CrmHttp", "RequestOptions"]
 VERSION_HEADER = "Unified-CRM-Extension-Version"
 
 log = structlog.get_logger(__name__)
+
+KEEPALIVE_SECONDS = 30.0
+"""How long an idle connection to a CRM is kept (CRM load balancers typically allow 60 s or more)."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -72,7 +77,7 @@ class CrmHttp:
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
         allow_private_networks: bool = False,
-        max_connections: int = 100,
+        max_connections: int = 256,
         http2: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
@@ -83,16 +88,29 @@ class CrmHttp:
         self._allow_private = allow_private_networks
         self._resolver: Resolver = resolver if resolver is not None else system_resolver
         self._connect_timeout = connect_timeout
+        # Every connection the pool may open is kept alive: a cap below the concurrency would close
+        # connections after each burst and pay a TCP and TLS handshake for the next request.
         limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=min(20, max_connections)
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_SECONDS,
         )
-        if transport is None:
+        if transport is None and http2:
             transport = GuardedTransport(
                 ssl_context=build_ssl_context(ca_file),
                 limits=limits,
                 resolver=self._resolver,
                 default_allow_private=allow_private_networks,
                 http2=http2,
+                connect_timeout=connect_timeout,
+            )
+        elif transport is None:
+            transport = AiohttpTransport(
+                ssl_context=build_ssl_context(ca_file),
+                max_connections=max_connections,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                resolver=self._resolver,
+                default_allow_private=allow_private_networks,
                 connect_timeout=connect_timeout,
             )
         self._client = httpx.AsyncClient(
@@ -214,7 +232,9 @@ class CrmHttp:
         if failure is not None:
             self._log_error(failure, method, target, platform, started)
             raise failure
-        log.info(
+        # DEBUG: a request makes one or more CRM calls, and the access line already says how it
+        # went; failures are logged at WARNING below.
+        log.debug(
             "crm_http.request",
             platform=platform,
             method=method,
