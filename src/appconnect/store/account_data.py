@@ -37,12 +37,12 @@ class AccountDataRepository:
             index_elements=["rc_account_id", "platform_name", "data_key"],
             set_={"data": statement.excluded.data, "updated_at": datetime.now().astimezone()},
         )
-        async with self._db.transaction() as session:
-            await session.execute(statement)
+        async with self._db.connect() as connection:  # one statement: atomic on its own
+            await connection.execute(statement)
 
     async def delete(self, rc_account_id: str, platform: str, key: str) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
+        async with self._db.connect() as connection:
+            await connection.execute(
                 delete(AccountDataRow).where(
                     AccountDataRow.rc_account_id == rc_account_id,
                     AccountDataRow.platform_name == platform,

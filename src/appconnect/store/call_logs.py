@@ -172,8 +172,8 @@ class CallLogRepository:
             }
             insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
             statement = insert(CallLogRow).values(**values).on_conflict_do_nothing().returning(CallLogRow.id)
-            async with self._db.transaction() as session:
-                inserted = (await session.execute(statement)).first() is not None
+            async with self._db.connect() as connection:  # one statement: atomic on its own
+                inserted = (await connection.execute(statement)).first() is not None
             if inserted:
                 link = CallLogLink(**values)  # type: ignore[arg-type]
                 return Reservation(link=link, is_ours=True)
@@ -197,8 +197,8 @@ class CallLogRepository:
 
     async def _reclaim_if_stale(self, link: CallLogLink) -> bool:
         cutoff = datetime.now(UTC) - self._stale_after
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.connect() as connection:
+            result = await connection.execute(
                 delete(CallLogRow).where(
                     *self._key(link), CallLogRow.state == PENDING, CallLogRow.updated_at < cutoff
                 )
@@ -207,8 +207,8 @@ class CallLogRepository:
 
     async def confirm(self, link: CallLogLink, third_party_log_id: str) -> CallLogLink:
         """Record the CRM's log id on our reservation."""
-        async with self._db.transaction() as session:
-            await session.execute(
+        async with self._db.connect() as connection:
+            await connection.execute(
                 update(CallLogRow)
                 .where(*self._key(link))
                 .values(third_party_log_id=third_party_log_id, state=CREATED)
@@ -217,8 +217,8 @@ class CallLogRepository:
 
     async def release(self, link: CallLogLink) -> None:
         """Drop a reservation whose CRM create failed, so nothing points at a log that does not exist."""
-        async with self._db.transaction() as session:
-            await session.execute(delete(CallLogRow).where(*self._key(link), CallLogRow.state == PENDING))
+        async with self._db.connect() as connection:
+            await connection.execute(delete(CallLogRow).where(*self._key(link), CallLogRow.state == PENDING))
 
     async def get_exact(self, link: CallLogLink) -> CallLogLink | None:
         async with self._db.sessions() as session:

@@ -23,7 +23,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+import appconnect.store._sqlite  # noqa: F401 - registers the sqlite+appconnect dialect
+
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_LOOP_SQLITE = "sqlite+appconnect"  # registered by importing appconnect.store._sqlite
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 
@@ -88,6 +91,8 @@ def create_engine(raw_url: str, *, autocommit: bool = False, **kwargs: Any) -> A
         kwargs.setdefault("isolation_level", "AUTOCOMMIT")
     if url.get_backend_name() == "sqlite":
         if url.database not in (None, "", ":memory:"):
+            if "+" not in _parse(raw_url).drivername:  # no driver named: ours (store/_sqlite.py)
+                url = url.set(drivername=_LOOP_SQLITE)
             kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
             kwargs.setdefault("pool_size", POOL_SIZE)
             kwargs.setdefault("max_overflow", 0)
@@ -103,7 +108,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
+        if not getattr(dbapi_connection, "waits_off_loop", False):  # ours waits in a thread instead
+            cursor.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
             _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
