@@ -23,9 +23,14 @@ class AccountDataRepository:
 
     async def get_with_time(self, rc_account_id: str, platform: str, key: str) -> tuple[Any, datetime] | None:
         """The stored value and when it was last written, or None."""
-        async with self._db.sessions() as session:
-            row = await session.get(AccountDataRow, (rc_account_id, platform, key))
-            return None if row is None else (row.data, row.updated_at)
+        query = select(AccountDataRow.data, AccountDataRow.updated_at).where(
+            AccountDataRow.rc_account_id == rc_account_id,
+            AccountDataRow.platform_name == platform,
+            AccountDataRow.data_key == key,
+        )
+        async with self._db.connect() as connection:  # Core: no ORM session on the contact lookup
+            row = (await connection.execute(query)).first()
+            return None if row is None else (row[0], row[1])
 
     async def put(self, rc_account_id: str, platform: str, key: str, data: Any) -> None:
         """Create or replace one entry (atomic upsert, safe under concurrent writers)."""

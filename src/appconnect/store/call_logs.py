@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +23,7 @@ from appconnect.store.models import CallLogRow
 
 PENDING = "pending"
 CREATED = "created"
+_TABLE = CallLogRow.__table__
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class Reservation:
     is_ours: bool
 
 
-def _to_link(row: CallLogRow) -> CallLogLink:
+def _to_link(row: CallLogRow | Row[Any]) -> CallLogLink:
+    """A linkage from an ORM row or a Core row of `select(CallLogRow.__table__)` (same attributes)."""
     return CallLogLink(
         id=row.id,
         session_id=row.session_id,
@@ -98,13 +101,13 @@ class CallLogRepository:
         self, session_ids: Sequence[str], *, platform: str | None, user_id: str | None = None
     ) -> list[CallLogLink]:
         """All linkages of these sessions on `platform` (and of `user_id`, when given)."""
-        query = select(CallLogRow).where(CallLogRow.session_id.in_(list(session_ids)))
+        query = select(_TABLE).where(CallLogRow.session_id.in_(list(session_ids)))
         if platform is not None:
             query = query.where(CallLogRow.platform == platform)
         if user_id is not None:
             query = query.where(CallLogRow.user_id == user_id)
-        async with self._db.sessions() as session:
-            return [_to_link(row) for row in (await session.scalars(query)).all()]
+        async with self._db.connect() as connection:  # Core rows: no ORM session on the hot path
+            return [_to_link(row) for row in (await connection.execute(query)).all()]
 
     async def find(
         self,
@@ -123,13 +126,13 @@ class CallLogRepository:
         count: `reserve` takes it over.
         """
         cutoff = datetime.now(UTC) - self._stale_after
-        query = select(CallLogRow).where(
+        query = select(_TABLE).where(
             CallLogRow.session_id == session_id,
             CallLogRow.platform == platform,
             or_(CallLogRow.state != PENDING, CallLogRow.updated_at >= cutoff),
         )
-        async with self._db.sessions() as session:
-            rows = (await session.scalars(query)).all()
+        async with self._db.connect() as connection:
+            rows = (await connection.execute(query)).all()
         return choose_link([_to_link(row) for row in rows], who)
 
     async def reserve(
@@ -186,13 +189,13 @@ class CallLogRepository:
 
     async def _holder_of_key(self, session_id: str, who: ExtensionIdentity) -> CallLogLink | None:
         """The row holding the unique identity key, whatever its platform."""
-        query = select(CallLogRow).where(
+        query = select(_TABLE).where(
             CallLogRow.session_id == session_id,
             CallLogRow.extension_number == who.extension_number,
             CallLogRow.hashed_extension_id == who.hashed_extension_id,
         )
-        async with self._db.sessions() as session:
-            row = (await session.scalars(query)).first()
+        async with self._db.connect() as connection:
+            row = (await connection.execute(query)).first()
             return None if row is None else _to_link(row)
 
     async def _reclaim_if_stale(self, link: CallLogLink) -> bool:
