@@ -7,12 +7,14 @@ through the fake's in-flight high-water mark, never through elapsed time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from appconnect.connectors.pipedrive import PipedriveConnector
+from appconnect.connectors.pipedrive.organizations import MISSING, OrganizationMemo
 from appconnect.connectors.types import ContactInfo
 from appconnect.crm_http import CrmAuthExpired, CrmRateLimited, CrmUnavailable
 from appconnect.domain import CallLogLink, MessageLogLink
@@ -503,6 +505,70 @@ def _sms(message_id: int, subject: str, created: str, direction: str = "Inbound"
         "from": {"phoneNumber": ANN_NUMBER},
         "to": [{"phoneNumber": "+16505550199"}],
     }
+
+
+async def test_a_create_after_the_lookup_takes_the_organization_from_it_without_reading_the_person(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    await pipedrive_connector.find_contact(
+        user=user, auth_header=auth, phone_number=ANN_NUMBER, overriding_format=None, is_extension=False
+    )
+    pipedrive_env.clear_requests()
+    result = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])
+    assert pipedrive_env.state.activity(result.log_id)["org_id"] == seeded["org"]["id"]
+    assert ("GET", f"/api/v2/persons/{seeded['person']['id']}") not in _paths(pipedrive_env)
+    assert _paths(pipedrive_env)[-1] == ("POST", "/api/v2/activities")
+
+
+async def test_a_person_the_lookup_saw_without_organization_gets_none_and_is_not_read(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    loner = pipedrive_env.state.add_person("Lone Caller", "+1 (415) 555-0100")
+    user, auth = pipedrive_user(pipedrive_env)
+    await pipedrive_connector.find_contact(
+        user=user, auth_header=auth, phone_number=ANN_NUMBER, overriding_format=None, is_extension=False
+    )
+    pipedrive_env.clear_requests()
+    result = await _create_call(pipedrive_connector, pipedrive_env, loner)
+    assert pipedrive_env.state.activity(result.log_id).get("org_id") is None
+    assert ("GET", f"/api/v2/persons/{loner['id']}") not in _paths(pipedrive_env)
+
+
+async def test_a_create_without_a_lookup_by_this_user_reads_the_person(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    other = replace(user, id="999-pipedrive")
+    await pipedrive_connector.find_contact(
+        user=other,
+        auth_header=auth,
+        phone_number=ANN_NUMBER,
+        overriding_format=None,
+        is_extension=False,
+    )
+    pipedrive_env.clear_requests()
+    result = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"])  # another user
+    assert pipedrive_env.state.activity(result.log_id)["org_id"] == seeded["org"]["id"]
+    assert ("GET", f"/api/v2/persons/{seeded['person']['id']}") in _paths(pipedrive_env)
+
+
+def test_the_organization_memo_forgets_after_its_time_to_live() -> None:
+    now = [1000.0]
+    memo = OrganizationMemo(ttl_seconds=60, clock=lambda: now[0])
+    memo.remember_search_item("u", {"id": 5, "organization": {"id": 77}})
+    memo.remember_search_item("u", {"id": 6, "organization": None})
+    memo.remember_search_item("u", {"id": 8})  # the search did not say: unknown
+    assert (memo.get("u", 5), memo.get("u", "6"), memo.get("u", 8), memo.get("v", 5)) == (
+        77,
+        None,
+        MISSING,
+        MISSING,
+    )
+    now[0] += 61
+    assert memo.get("u", 5) is MISSING
 
 
 async def test_an_sms_creates_an_activity_and_later_messages_are_appended(

@@ -81,6 +81,7 @@ from .messages import (
     voicemail_note,
     voicemail_subject,
 )
+from .organizations import MISSING, OrganizationMemo
 from .phones import EXTENSION_NOT_SUPPORTED, lookup_number, search_term
 from .routes import build_router
 from .settings import PipedriveSettings
@@ -213,6 +214,7 @@ class PipedriveConnector(BaseConnector):
         self.manifest = load_manifest(self.settings)
         self.router = build_router(self)
         self.account_data_cache = AccountDataCache()
+        self.organizations = OrganizationMemo()
 
     def _api(self, user: User | None, auth_header: str) -> PipedriveApi:
         company = self.settings.company_url(user.hostname) if user is not None and user.hostname else None
@@ -322,6 +324,18 @@ class PipedriveConnector(BaseConnector):
 
         return await all_of([enrich(person) for person in persons if person.get("id") is not None])
 
+    def _remember_organizations(self, user: User, persons: Sequence[Json]) -> None:
+        for person in persons:
+            self.organizations.remember_search_item(user.id, person)
+
+    async def _person_for_log(self, api: PipedriveApi, user: User, person_id: Any) -> Json:
+        """The person as the activity body needs it (`org_id`): from the memo of this process's
+        last lookup when it has one (see `organizations.py`), else `GET /api/v2/persons/{id}`."""
+        org_id = self.organizations.get(user.id, person_id)
+        if org_id is not MISSING:
+            return {"id": person_id, "org_id": org_id}
+        return await api.person(person_id)
+
     async def find_contact(
         self,
         *,
@@ -348,6 +362,7 @@ class PipedriveConnector(BaseConnector):
             )
         api = self._api(user, auth_header)
         persons = await api.search_persons(term, field="phone")
+        self._remember_organizations(user, persons)
         contacts = await self._with_deals_and_leads(api, persons, number)
         return FindContactResult(
             matched_contact_info=(*contacts, Contact.create_new_placeholder()),
@@ -366,6 +381,7 @@ class PipedriveConnector(BaseConnector):
             return FindContactResult(matched_contact_info=())
         api = self._api(user, auth_header)
         persons = await api.search_persons(term, field="name")
+        self._remember_organizations(user, persons)
         contacts = await self._with_deals_and_leads(api, persons, None)
         return FindContactResult(matched_contact_info=tuple(contacts), extra_data_tracking=api.tracking())
 
@@ -383,6 +399,7 @@ class PipedriveConnector(BaseConnector):
         """`POST /v1/persons` with the name and number."""
         api = self._api(user, auth_header)
         person = await api.create_person(name=new_contact_name, phone=phone_number)
+        self.organizations.remember_person(user.id, person)
         return CreateContactResult(
             contact_info=Contact(id=person["id"], name=str(person.get("name") or new_contact_name)),
             return_message=ReturnMessage("Contact created.", "success", 2000),
@@ -431,11 +448,12 @@ class PipedriveConnector(BaseConnector):
         additional_submission: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> CreateCallLogResult:
-        """One done activity for the call: the person's organization and the call activity type are
-        looked up at once, then `POST /api/v2/activities` with the composed HTML note."""
+        """One done activity for the call: the person's organization (known from the lookup, or read)
+        and the call activity type are looked up at once, then `POST /api/v2/activities` with the
+        composed HTML note."""
         api = self._api(user, auth_header)
         person, activity_type = await both(
-            api.person(contact_info.id),
+            self._person_for_log(api, user, contact_info.id),
             self._activity_type(api, user, setting_id=CALL_ACTIVITY_SETTING, keyword="call", extra=extra),
         )
         if activity_type is None:
@@ -620,10 +638,12 @@ class PipedriveConnector(BaseConnector):
         me: Json = {}
         if is_sms:
             person, activity_type, me = await three(
-                api.person(contact_info.id), activity_type_lookup, api.me()
+                self._person_for_log(api, user, contact_info.id), activity_type_lookup, api.me()
             )
         else:
-            person, activity_type = await both(api.person(contact_info.id), activity_type_lookup)
+            person, activity_type = await both(
+                self._person_for_log(api, user, contact_info.id), activity_type_lookup
+            )
         if activity_type is None:
             return CreateMessageLogResult(
                 log_id=None, return_message=ReturnMessage(NO_SMS_TYPE, "error", 2000)
