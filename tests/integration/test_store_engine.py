@@ -183,3 +183,20 @@ async def test_sqlite_checkpoints_in_a_thread_after_enough_writes(
         await store.close()
     assert checkpoints
     assert threading.main_thread().name not in checkpoints
+
+
+def test_the_head_revision_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from appconnect.store.migrate import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_upgrading_a_migrated_database_only_checks_the_revision(store: Store) -> None:
+    """Start-up on a migrated database costs a revision check, not Alembic's machinery."""
+    with statements(store) as sent:
+        await upgrade(store.database)
+    assert sent and sent[-1] == "SELECT"
+    assert not {"BEGIN", "CREATE", "ALTER", "INSERT", "UPDATE"} & set(sent)
+    assert len(sent) <= 3
