@@ -150,7 +150,9 @@ def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
     connect = values.get("connect")
     pool = values.get("pool")
     waiting = None if connect is None and pool is None else (connect or 0.0) + (pool or 0.0)
-    return aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect, sock_read=values.get("read"))
+    return aiohttp.ClientTimeout(
+        total=None, connect=waiting, sock_connect=connect, sock_read=values.get("read")
+    )
 
 
 def _translate(error: BaseException, request: httpx.Request) -> httpx.TransportError:
@@ -212,7 +214,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._pick().session()
         body = await request.aread()
-        headers = CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw)
+        headers = CIMultiDict(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+        )
         try:
             async with session.request(
                 request.method,
@@ -230,7 +234,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     request=request,
                     extensions={"http_version": b"HTTP/1.1"},
                 )
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             translated = _translate(error, request)
             if translated.__cause__ is None:
                 translated.__cause__ = error

@@ -113,6 +113,7 @@ class CrmHttp:
                 default_allow_private=allow_private_networks,
                 connect_timeout=connect_timeout,
             )
+        self._transport: httpx.AsyncBaseTransport = transport
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
@@ -206,20 +207,16 @@ class CrmHttp:
             request_timeout = httpx.Timeout(timeout, connect=min(self._connect_timeout, timeout))
         try:
             with route(decision):
-                if request_timeout is None:
-                    response = await self._client.request(
-                        method, target, headers=send_headers, json=json, data=data, content=content
-                    )
-                else:
-                    response = await self._client.request(
-                        method,
-                        target,
-                        headers=send_headers,
-                        json=json,
-                        data=data,
-                        content=content,
-                        timeout=request_timeout,
-                    )
+                request = self._client.build_request(
+                    method,
+                    target,
+                    headers=send_headers,
+                    json=json,
+                    data=data,
+                    content=content,
+                    timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+                response = await self._send(request)
         except CrmError as exc:  # raised by the pinned network backend
             self._fill(exc, platform=platform, method=method)
             self._log_error(exc, method, target, platform, started)
@@ -243,6 +240,21 @@ class CrmHttp:
             status=response.status_code,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+        return response
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """The request straight to the transport, read whole.
+
+        `AsyncClient.send` adds what this client switches off (auth flows, redirects, cookies,
+        event hooks) at a cost per call that showed in the profile; the client is kept for
+        `build_request` (headers, URL and timeout merging) and for closing the transport.
+        """
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
         return response
 
     @staticmethod

@@ -12,6 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from appconnect.store.db import Database
 from appconnect.store.models import AccountDataRow
 
+_A = AccountDataRow.__table__.c  # Core columns (see store/users.py)
+
 
 class AccountDataRepository:
     def __init__(self, database: Database) -> None:
@@ -23,10 +25,10 @@ class AccountDataRepository:
 
     async def get_with_time(self, rc_account_id: str, platform: str, key: str) -> tuple[Any, datetime] | None:
         """The stored value and when it was last written, or None."""
-        query = select(AccountDataRow.data, AccountDataRow.updated_at).where(
-            AccountDataRow.rc_account_id == rc_account_id,
-            AccountDataRow.platform_name == platform,
-            AccountDataRow.data_key == key,
+        query = select(_A.data, _A.updated_at).where(
+            _A.rc_account_id == rc_account_id,
+            _A.platform_name == platform,
+            _A.data_key == key,
         )
         async with self._db.connect() as connection:  # Core: no ORM session on the contact lookup
             row = (await connection.execute(query)).first()

@@ -8,12 +8,13 @@ machine sharing the database therefore agrees on a single winner without any in-
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,7 +24,8 @@ from appconnect.store.models import CallLogRow
 
 PENDING = "pending"
 CREATED = "created"
-_TABLE = CallLogRow.__table__
+_TABLE: Table = typing.cast(Table, CallLogRow.__table__)
+_C = _TABLE.c  # Core columns: ORM attributes would make these selects ORM statements
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,11 @@ class CallLogRepository:
         self, session_ids: Sequence[str], *, platform: str | None, user_id: str | None = None
     ) -> list[CallLogLink]:
         """All linkages of these sessions on `platform` (and of `user_id`, when given)."""
-        query = select(_TABLE).where(CallLogRow.session_id.in_(list(session_ids)))
+        query = select(_TABLE).where(_C.session_id.in_(list(session_ids)))
         if platform is not None:
-            query = query.where(CallLogRow.platform == platform)
+            query = query.where(_C.platform == platform)
         if user_id is not None:
-            query = query.where(CallLogRow.user_id == user_id)
+            query = query.where(_C.user_id == user_id)
         async with self._db.connect() as connection:  # Core rows: no ORM session on the hot path
             return [_to_link(row) for row in (await connection.execute(query)).all()]
 
@@ -127,9 +129,9 @@ class CallLogRepository:
         """
         cutoff = datetime.now(UTC) - self._stale_after
         query = select(_TABLE).where(
-            CallLogRow.session_id == session_id,
-            CallLogRow.platform == platform,
-            or_(CallLogRow.state != PENDING, CallLogRow.updated_at >= cutoff),
+            _C.session_id == session_id,
+            _C.platform == platform,
+            or_(_C.state != PENDING, _C.updated_at >= cutoff),
         )
         async with self._db.connect() as connection:
             rows = (await connection.execute(query)).all()
@@ -174,7 +176,7 @@ class CallLogRepository:
                 "state": PENDING,
             }
             insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
-            statement = insert(CallLogRow).values(**values).on_conflict_do_nothing().returning(CallLogRow.id)
+            statement = insert(_TABLE).values(**values).on_conflict_do_nothing().returning(_C.id)
             async with self._db.connect() as connection:  # one statement: atomic on its own
                 inserted = (await connection.execute(statement)).first() is not None
             if inserted:
@@ -190,9 +192,9 @@ class CallLogRepository:
     async def _holder_of_key(self, session_id: str, who: ExtensionIdentity) -> CallLogLink | None:
         """The row holding the unique identity key, whatever its platform."""
         query = select(_TABLE).where(
-            CallLogRow.session_id == session_id,
-            CallLogRow.extension_number == who.extension_number,
-            CallLogRow.hashed_extension_id == who.hashed_extension_id,
+            _C.session_id == session_id,
+            _C.extension_number == who.extension_number,
+            _C.hashed_extension_id == who.hashed_extension_id,
         )
         async with self._db.connect() as connection:
             row = (await connection.execute(query)).first()
@@ -202,9 +204,7 @@ class CallLogRepository:
         cutoff = datetime.now(UTC) - self._stale_after
         async with self._db.connect() as connection:
             result = await connection.execute(
-                delete(CallLogRow).where(
-                    *self._key(link), CallLogRow.state == PENDING, CallLogRow.updated_at < cutoff
-                )
+                delete(_TABLE).where(*self._key(link), _C.state == PENDING, _C.updated_at < cutoff)
             )
             return (getattr(result, "rowcount", 0) or 0) > 0
 
@@ -212,7 +212,7 @@ class CallLogRepository:
         """Record the CRM's log id on our reservation."""
         async with self._db.connect() as connection:
             await connection.execute(
-                update(CallLogRow)
+                update(_TABLE)
                 .where(*self._key(link))
                 .values(third_party_log_id=third_party_log_id, state=CREATED)
             )
@@ -221,7 +221,7 @@ class CallLogRepository:
     async def release(self, link: CallLogLink) -> None:
         """Drop a reservation whose CRM create failed, so nothing points at a log that does not exist."""
         async with self._db.connect() as connection:
-            await connection.execute(delete(CallLogRow).where(*self._key(link), CallLogRow.state == PENDING))
+            await connection.execute(delete(_TABLE).where(*self._key(link), _C.state == PENDING))
 
     async def get_exact(self, link: CallLogLink) -> CallLogLink | None:
         async with self._db.sessions() as session:
@@ -255,8 +255,8 @@ class CallLogRepository:
     @staticmethod
     def _key(link: CallLogLink) -> tuple[ColumnElement[bool], ...]:
         return (
-            CallLogRow.id == link.id,
-            CallLogRow.session_id == link.session_id,
-            CallLogRow.extension_number == link.extension_number,
-            CallLogRow.hashed_extension_id == link.hashed_extension_id,
+            _C.id == link.id,
+            _C.session_id == link.session_id,
+            _C.extension_number == link.extension_number,
+            _C.hashed_extension_id == link.hashed_extension_id,
         )

@@ -15,12 +15,13 @@ the ciphertext.) Old entries just age out of the bounded memo. The token-refresh
 from __future__ import annotations
 
 import json
+import typing
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, select, update
+from sqlalchemy import Table, Text, cast, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,20 +35,22 @@ _UNSET: Any = object()
 MEMO_SIZE = 4096
 """Decoded rows kept per process (a few KB each)."""
 
+_TABLE: Table = typing.cast(Table, UserRow.__table__)
+_USERS = _TABLE.c  # Core columns: an ORM attribute would make each select an ORM statement
 _ROW = select(
-    UserRow.id,
-    UserRow.platform,
-    UserRow.hostname,
-    UserRow.rc_account_id,
-    UserRow.timezone_name,
-    UserRow.timezone_offset,
-    UserRow.access_token,
-    UserRow.refresh_token,
-    UserRow.token_expiry,
+    _USERS.id,
+    _USERS.platform,
+    _USERS.hostname,
+    _USERS.rc_account_id,
+    _USERS.timezone_name,
+    _USERS.timezone_offset,
+    _USERS.access_token,
+    _USERS.refresh_token,
+    _USERS.token_expiry,
     # As stored (text), so the memo key is hashable and JSON is only parsed on a miss.
-    cast(UserRow.platform_additional_info, Text),
-    UserRow.hashed_rc_extension_id,
-    cast(UserRow.user_settings, Text),
+    cast(_USERS.platform_additional_info, Text),
+    _USERS.hashed_rc_extension_id,
+    cast(_USERS.user_settings, Text),
 )
 
 
@@ -98,7 +101,7 @@ class UserRepository:
     async def get(self, user_id: str, platform: str | None = None) -> User | None:
         """The user by id (and platform, when given), or None. Always the stored row (see above)."""
         async with self._db.connect() as connection:
-            row = (await connection.execute(_ROW.where(UserRow.id == user_id))).first()
+            row = (await connection.execute(_ROW.where(_USERS.id == user_id))).first()
         if row is None or (platform is not None and row[1] != platform):
             return None
         return self._decode(tuple(row))
@@ -119,7 +122,7 @@ class UserRepository:
             "user_settings": dict(user.user_settings),
         }
         insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
-        statement = insert(UserRow).values(id=user.id, **values)
+        statement = insert(_TABLE).values(id=user.id, **values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"],
             set_={
@@ -148,8 +151,8 @@ class UserRepository:
         updated = replace(user, **changes)
         async with self._db.connect() as connection:
             await connection.execute(
-                update(UserRow)
-                .where(UserRow.id == user.id)
+                update(_TABLE)
+                .where(_USERS.id == user.id)
                 .values(
                     access_token=self._box.encrypt_optional(updated.access_token),
                     refresh_token=self._box.encrypt_optional(updated.refresh_token),
@@ -161,12 +164,12 @@ class UserRepository:
     async def update_settings(self, user_id: str, user_settings: dict[str, Any]) -> None:
         async with self._db.connect() as connection:
             await connection.execute(
-                update(UserRow).where(UserRow.id == user_id).values(user_settings=dict(user_settings))
+                update(_TABLE).where(_USERS.id == user_id).values(user_settings=dict(user_settings))
             )
 
     async def delete(self, user_id: str) -> bool:
         async with self._db.connect() as connection:
-            result = await connection.execute(delete(UserRow).where(UserRow.id == user_id))
+            result = await connection.execute(delete(_TABLE).where(_USERS.id == user_id))
             return (getattr(result, "rowcount", 0) or 0) > 0
 
     async def list_ids(self) -> list[str]:
