@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -13,6 +13,13 @@ from appconnect.store.db import Database
 from appconnect.store.models import AccountDataRow
 
 _A = AccountDataRow.__table__.c  # Core columns (see store/users.py)
+
+
+_GET = select(_A.data, _A.updated_at).where(  # built once (see store/call_logs.py)
+    _A.rc_account_id == bindparam("account"),
+    _A.platform_name == bindparam("platform"),
+    _A.data_key == bindparam("key"),
+)
 
 
 class AccountDataRepository:
@@ -25,13 +32,9 @@ class AccountDataRepository:
 
     async def get_with_time(self, rc_account_id: str, platform: str, key: str) -> tuple[Any, datetime] | None:
         """The stored value and when it was last written, or None."""
-        query = select(_A.data, _A.updated_at).where(
-            _A.rc_account_id == rc_account_id,
-            _A.platform_name == platform,
-            _A.data_key == key,
-        )
+        values = {"account": rc_account_id, "platform": platform, "key": key}
         async with self._db.connect() as connection:  # Core: no ORM session on the contact lookup
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(_GET, values)).first()
             return None if row is None else (row[0], row[1])
 
     async def put(self, rc_account_id: str, platform: str, key: str, data: Any) -> None:

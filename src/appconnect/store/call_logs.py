@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -94,6 +94,25 @@ def choose_link(links: Iterable[CallLogLink], who: ExtensionIdentity) -> CallLog
     return min(candidates, key=lambda link: (link.hashed_extension_id, link.extension_number))
 
 
+def _candidates_query(by_platform: bool, by_user: bool) -> Select[Any]:
+    query = select(_TABLE).where(_C.session_id.in_(bindparam("session_ids", expanding=True)))
+    if by_platform:
+        query = query.where(_C.platform == bindparam("platform"))
+    if by_user:
+        query = query.where(_C.user_id == bindparam("user_id"))
+    return query
+
+
+# The hot reads are built once, with bound parameters: building a statement (and its cache key)
+# on every call cost about as much as running it.
+_CANDIDATES = {(p, u): _candidates_query(p, u) for p in (False, True) for u in (False, True)}
+_EXISTING = select(_TABLE).where(
+    _C.session_id == bindparam("session_id"),
+    _C.platform == bindparam("platform"),
+    or_(_C.state != PENDING, _C.updated_at >= bindparam("cutoff", type_=_C.updated_at.type)),
+)
+
+
 class CallLogRepository:
     def __init__(self, database: Database, *, stale_after: timedelta = timedelta(minutes=5)) -> None:
         self._db = database
@@ -103,13 +122,10 @@ class CallLogRepository:
         self, session_ids: Sequence[str], *, platform: str | None, user_id: str | None = None
     ) -> list[CallLogLink]:
         """All linkages of these sessions on `platform` (and of `user_id`, when given)."""
-        query = select(_TABLE).where(_C.session_id.in_(list(session_ids)))
-        if platform is not None:
-            query = query.where(_C.platform == platform)
-        if user_id is not None:
-            query = query.where(_C.user_id == user_id)
+        query = _CANDIDATES[(platform is not None, user_id is not None)]
+        values = {"session_ids": list(session_ids), "platform": platform, "user_id": user_id}
         async with self._db.connect() as connection:  # Core rows: no ORM session on the hot path
-            return [_to_link(row) for row in (await connection.execute(query)).all()]
+            return [_to_link(row) for row in (await connection.execute(query, values)).all()]
 
     async def find(
         self,
@@ -128,13 +144,9 @@ class CallLogRepository:
         count: `reserve` takes it over.
         """
         cutoff = datetime.now(UTC) - self._stale_after
-        query = select(_TABLE).where(
-            _C.session_id == session_id,
-            _C.platform == platform,
-            or_(_C.state != PENDING, _C.updated_at >= cutoff),
-        )
+        values = {"session_id": session_id, "platform": platform, "cutoff": cutoff}
         async with self._db.connect() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(_EXISTING, values)).all()
         return choose_link([_to_link(row) for row in rows], who)
 
     async def reserve(

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, delete, select, update
+from sqlalchemy import Table, Text, bindparam, cast, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,6 +52,8 @@ _ROW = select(
     _USERS.hashed_rc_extension_id,
     cast(_USERS.user_settings, Text),
 )
+
+_BY_ID = _ROW.where(_USERS.id == bindparam("user_id"))  # built once (see store/call_logs.py)
 
 
 def _json_object(text: str | None) -> dict[str, Any]:
@@ -101,7 +103,7 @@ class UserRepository:
     async def get(self, user_id: str, platform: str | None = None) -> User | None:
         """The user by id (and platform, when given), or None. Always the stored row (see above)."""
         async with self._db.connect() as connection:
-            row = (await connection.execute(_ROW.where(_USERS.id == user_id))).first()
+            row = (await connection.execute(_BY_ID, {"user_id": user_id})).first()
         if row is None or (platform is not None and row[1] != platform):
             return None
         return self._decode(tuple(row))
