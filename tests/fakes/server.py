@@ -58,6 +58,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     json: Any | None
+    client: tuple[str, int] | None = None  # the caller's address and port: one per TCP connection
 
     @property
     def text(self) -> str:
@@ -255,6 +256,7 @@ class FaultMiddleware:
                 headers=_decode_headers(scope["headers"]),
                 body=body,
                 json=_parse_json(body),
+                client=tuple(scope["client"]) if scope.get("client") else None,
             )
         )
         delay, rule = self.faults.take(method, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -20,6 +21,7 @@ from appconnect.crm_http import (
     join_url,
     rate_limit_info,
 )
+from appconnect.crm_http._aiohttp import AiohttpTransport
 from appconnect.crm_http._network import GuardedTransport, Route, build_ssl_context, route
 from tests.fakes import GENERIC_CRM_TOKEN, FakeCrmServer, create_generic_crm_app
 
@@ -219,3 +221,71 @@ def test_fake_server_works_from_sync_code() -> None:
         recorded = crm.wait_for_requests(2, path="/v1/ping")
         assert [r.query for r in recorded] == [{}, {"a": "1"}]
     assert crm.requests_to("GET", "/v1/ping")  # still inspectable after stop
+
+
+async def test_default_transport_pins_the_vetted_address_and_keeps_host_header_and_sni(
+    fake_crm_factory: FakeCrmFactory,
+) -> None:
+    """The same guarantee for the default (aiohttp) transport: connect to the vetted address only."""
+    crm = fake_crm_factory(create_generic_crm_app(), tls=True, tls_hostnames=("crm.fake.test",))
+    assert crm.ca_pem_path is not None
+
+    async def no_dns(host: str, port: int) -> list[str]:
+        raise AssertionError("the pinned resolver must not resolve again")
+
+    transport = AiohttpTransport(
+        ssl_context=build_ssl_context(crm.ca_pem_path),
+        max_connections=2,
+        keepalive_expiry=5.0,
+        resolver=no_dns,
+        default_allow_private=False,
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        with route(Route(host="crm.fake.test", allow_private=False, addresses=("127.0.0.1",))):
+            response = await client.get(f"https://crm.fake.test:{crm.port}/v1/ping")
+    assert response.json() == {"ok": True}
+    (recorded,) = crm.requests
+    assert recorded.headers["host"] == f"crm.fake.test:{crm.port}"
+
+
+async def test_default_transport_without_a_route_vets_the_addresses_itself(
+    fake_crm_factory: FakeCrmFactory,
+) -> None:
+    crm = fake_crm_factory(create_generic_crm_app())
+
+    async def loopback(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    transport = AiohttpTransport(
+        ssl_context=build_ssl_context(None),
+        max_connections=2,
+        keepalive_expiry=5.0,
+        resolver=loopback,
+        default_allow_private=False,
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(CrmRequestRefused):
+            await client.get(f"http://crm.fake.test:{crm.port}/v1/ping")
+    assert crm.requests == []
+
+
+async def test_keep_alive_connections_are_reused(generic_crm: FakeCrmServer, crm_http_dev: CrmHttp) -> None:
+    """Every connection opened for a burst is kept for the next one (no new TCP or TLS handshake).
+
+    30 concurrent calls need 30 connections; the second burst must reuse them all, so a keep-alive
+    cap below the concurrency (the pool used to keep 20) shows up as new client ports.
+    """
+    generic_crm.faults.latency(0.3)
+
+    async def burst() -> None:
+        await asyncio.gather(
+            *(crm_http_dev.get(generic_crm.url("/v1/ping"), policy=LOOPBACK) for _ in range(30))
+        )
+
+    await burst()
+    first = {request.client for request in generic_crm.requests}
+    generic_crm.clear_requests()
+    await burst()
+    second = {request.client for request in generic_crm.requests}
+    assert len(first) == 30
+    assert second <= first

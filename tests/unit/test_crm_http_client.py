@@ -290,6 +290,15 @@ async def test_successful_request_is_logged_with_safe_fields_only() -> None:
     assert SECRET_API_KEY not in repr(entry)
 
 
+async def test_successful_request_is_logged_at_debug_not_info() -> None:
+    # The access line already reports each request; a line per CRM call at INFO tripled the volume.
+    client, _ = make_client(reply(200))
+    with capture_logs() as logs:
+        async with client:
+            await client.get(URL, policy=POLICY)
+    assert [e["log_level"] for e in logs if e["event"] == "crm_http.request"] == ["debug"]
+
+
 async def test_cookies_are_never_carried_between_calls() -> None:
     client, seen = make_client(reply(200, {"set-cookie": "session=abc; Path=/"}))
     async with client:

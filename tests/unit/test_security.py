@@ -9,6 +9,7 @@ import time
 
 import jwt as pyjwt
 import pytest
+import time_machine
 
 from appconnect.security import JWT_LIFETIME_SECONDS, DecryptionError, SecretBox, SessionTokens, hash_id
 
@@ -94,3 +95,32 @@ def test_tampered_ciphertext_and_wrong_key_fail_loudly() -> None:
         box.decrypt(flipped)
     with pytest.raises(DecryptionError):
         SecretBox.from_server_secret("other").decrypt(sealed)
+
+
+def test_a_verified_token_is_rejected_once_it_expires() -> None:
+    # Verified claims are memoised per token; the memo must not outlive the token's `exp`.
+    tokens = SessionTokens("s3cret")
+    token = tokens.issue("7-pipedrive", "pipedrive")
+    claims = tokens.verify(token)
+    assert claims is not None and claims.user_id == "7-pipedrive"
+    assert tokens.verify(token) == claims  # from the memo
+    with time_machine.travel(time.time() + JWT_LIFETIME_SECONDS + 60, tick=False):
+        assert tokens.verify(token) is None
+
+
+def test_a_memoised_token_does_not_vouch_for_an_altered_one() -> None:
+    tokens = SessionTokens("s3cret")
+    token = tokens.issue("7-pipedrive", "pipedrive")
+    assert tokens.verify(token) is not None
+    header, _payload, signature = token.split(".")
+    forged_payload = (
+        base64.urlsafe_b64encode(
+            json.dumps(
+                {"id": "8-pipedrive", "platform": "pipedrive", "exp": int(time.time()) + 3600}
+            ).encode()
+        )
+        .rstrip(b"=")
+        .decode()
+    )
+    assert tokens.verify(f"{header}.{forged_payload}.{signature}") is None
+    assert tokens.verify(token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None

@@ -27,6 +27,8 @@ from appconnect.api.session import ANONYMOUS, RequestSession
 from appconnect.services.context import ServerContext
 
 
+# The dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker
+# thread, a thread hop on every request for what is a dictionary lookup.
 async def get_context(request: Request) -> ServerContext:
     context: ServerContext = request.app.state.context
     return context

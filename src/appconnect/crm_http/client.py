@@ -14,6 +14,7 @@ One pooled ``httpx.AsyncClient`` shared by all connectors, with
   (:mod:`.errors`); what to do about it is in :mod:`.outcomes`.
 
 Logs carry method, host, path, status and elapsed time only: never headers, query strings or bodies.
+Successful calls are logged at DEBUG, failures at WARNING.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 import structlog
 
+from appconnect.crm_http._aiohttp import AiohttpTransport
 from appconnect.crm_http._network import GuardedTransport, Route, build_ssl_context, route
 from appconnect.crm_http.addresses import Resolver, resolve_public_addresses, system_resolver
 from appconnect.crm_http.classify import classify_response, classify_transport_error
@@ -38,6 +40,9 @@ __all__ = ["VERSION_HEADER", "CrmHttp", "RequestOptions"]
 VERSION_HEADER = "Unified-CRM-Extension-Version"
 
 log = structlog.get_logger(__name__)
+
+KEEPALIVE_SECONDS = 30.0
+"""How long an idle connection to a CRM is kept (CRM load balancers typically allow 60 s or more)."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -73,7 +78,7 @@ class CrmHttp:
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
         allow_private_networks: bool = False,
-        max_connections: int = 100,
+        max_connections: int = 256,
         http2: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
@@ -84,10 +89,14 @@ class CrmHttp:
         self._allow_private = allow_private_networks
         self._resolver: Resolver = resolver if resolver is not None else system_resolver
         self._connect_timeout = connect_timeout
+        # Every connection the pool may open is kept alive: a cap below the concurrency would close
+        # connections after each burst and pay a TCP and TLS handshake for the next request.
         limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=min(20, max_connections)
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_SECONDS,
         )
-        if transport is None:
+        if transport is None and http2:
             transport = GuardedTransport(
                 ssl_context=build_ssl_context(ca_file),
                 limits=limits,
@@ -96,6 +105,16 @@ class CrmHttp:
                 http2=http2,
                 connect_timeout=connect_timeout,
             )
+        elif transport is None:
+            transport = AiohttpTransport(
+                ssl_context=build_ssl_context(ca_file),
+                max_connections=max_connections,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                resolver=self._resolver,
+                default_allow_private=allow_private_networks,
+                connect_timeout=connect_timeout,
+            )
+        self._transport: httpx.AsyncBaseTransport = transport
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
@@ -189,20 +208,16 @@ class CrmHttp:
             request_timeout = httpx.Timeout(timeout, connect=min(self._connect_timeout, timeout))
         try:
             with route(decision):
-                if request_timeout is None:
-                    response = await self._client.request(
-                        method, target, headers=send_headers, json=json, data=data, content=content
-                    )
-                else:
-                    response = await self._client.request(
-                        method,
-                        target,
-                        headers=send_headers,
-                        json=json,
-                        data=data,
-                        content=content,
-                        timeout=request_timeout,
-                    )
+                request = self._client.build_request(
+                    method,
+                    target,
+                    headers=send_headers,
+                    json=json,
+                    data=data,
+                    content=content,
+                    timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+                response = await self._send(request)
         except CrmError as exc:  # raised by the pinned network backend
             self._fill(exc, platform=platform, method=method)
             self._log_error(exc, method, target, platform, started)
@@ -215,7 +230,9 @@ class CrmHttp:
         if failure is not None:
             self._log_error(failure, method, target, platform, started)
             raise failure
-        log.info(
+        # DEBUG: a request makes one or more CRM calls, and the access line already says how it
+        # went; failures are logged at WARNING below.
+        log.debug(
             "crm_http.request",
             platform=platform,
             method=method,
@@ -224,6 +241,21 @@ class CrmHttp:
             status=response.status_code,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+        return response
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """The request straight to the transport, read whole.
+
+        `AsyncClient.send` adds what this client switches off (auth flows, redirects, cookies,
+        event hooks) at a cost per call that showed in the profile; the client is kept for
+        `build_request` (headers, URL and timeout merging) and for closing the transport.
+        """
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
         return response
 
     @staticmethod

@@ -20,6 +20,7 @@ log = structlog.get_logger(__name__)
 JWT_LIFETIME_SECONDS = 1_209_600  # two weeks
 REFRESH_WINDOW_SECONDS = 604_800  # a token with seven days or less left is re-issued
 _ACCEPTED_ALGORITHMS = ["HS256", "HS384", "HS512"]
+VERIFIED_MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class SessionTokens:
         if not secret:
             raise ValueError("the JWT secret must not be empty")
         self._secret = secret
+        self._verified: dict[str, SessionClaims] = {}
 
     def issue(self, user_id: str, platform: str | None, *, now: float | None = None) -> str:
         """Sign a fresh two-week token for `user_id` on `platform`."""
@@ -77,7 +79,24 @@ class SessionTokens:
         return payload if isinstance(payload, dict) else None
 
     def verify(self, token: str | None) -> SessionClaims | None:
-        """Like `decode`, but also require a non-empty `id` claim."""
+        """Like `decode`, but also require a non-empty `id` claim.
+
+        Every request carries the same token for hours; its claims are memoised per process, keyed
+        by the exact token string (a forged or altered token is a different key and is verified in
+        full), and a memoised token is verified in full again once its `exp` has passed.
+        """
+        if token:
+            known = self._verified.get(token)
+            if known is not None and (known.expires_at is None or known.expires_at > time.time()):
+                return known
+        claims = self._verify(token)
+        if token and claims is not None:
+            self._verified[token] = claims
+            if len(self._verified) > VERIFIED_MEMO_SIZE:
+                self._verified.pop(next(iter(self._verified)))
+        return claims
+
+    def _verify(self, token: str | None) -> SessionClaims | None:
         payload = self.decode(token)
         if payload is None or payload.get("id") in (None, ""):
             return None

@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.store.db import Database
 from appconnect.store.models import AccountDataRow
+
+_A = AccountDataRow.__table__.c  # Core columns (see store/users.py)
+
+
+_GET = select(_A.data, _A.updated_at).where(  # built once (see store/call_logs.py)
+    _A.rc_account_id == bindparam("account"),
+    _A.platform_name == bindparam("platform"),
+    _A.data_key == bindparam("key"),
+)
 
 
 class AccountDataRepository:
@@ -23,9 +32,10 @@ class AccountDataRepository:
 
     async def get_with_time(self, rc_account_id: str, platform: str, key: str) -> tuple[Any, datetime] | None:
         """The stored value and when it was last written, or None."""
-        async with self._db.sessions() as session:
-            row = await session.get(AccountDataRow, (rc_account_id, platform, key))
-            return None if row is None else (row.data, row.updated_at)
+        values = {"account": rc_account_id, "platform": platform, "key": key}
+        async with self._db.connect() as connection:  # Core: no ORM session on the contact lookup
+            row = (await connection.execute(_GET, values)).first()
+            return None if row is None else (row[0], row[1])
 
     async def put(self, rc_account_id: str, platform: str, key: str, data: Any) -> None:
         """Create or replace one entry (atomic upsert, safe under concurrent writers)."""
@@ -37,12 +47,12 @@ class AccountDataRepository:
             index_elements=["rc_account_id", "platform_name", "data_key"],
             set_={"data": statement.excluded.data, "updated_at": datetime.now().astimezone()},
         )
-        async with self._db.transaction() as session:
-            await session.execute(statement)
+        async with self._db.connect() as connection:  # one statement: atomic on its own
+            await connection.execute(statement)
 
     async def delete(self, rc_account_id: str, platform: str, key: str) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
+        async with self._db.connect() as connection:
+            await connection.execute(
                 delete(AccountDataRow).where(
                     AccountDataRow.rc_account_id == rc_account_id,
                     AccountDataRow.platform_name == platform,

@@ -8,11 +8,13 @@ machine sharing the database therefore agrees on a single winner without any in-
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +24,8 @@ from appconnect.store.models import CallLogRow
 
 PENDING = "pending"
 CREATED = "created"
+_TABLE: Table = typing.cast(Table, CallLogRow.__table__)
+_C = _TABLE.c  # Core columns: ORM attributes would make these selects ORM statements
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,8 @@ class Reservation:
     is_ours: bool
 
 
-def _to_link(row: CallLogRow) -> CallLogLink:
+def _to_link(row: CallLogRow | Row[Any]) -> CallLogLink:
+    """A linkage from an ORM row or a Core row of `select(CallLogRow.__table__)` (same attributes)."""
     return CallLogLink(
         id=row.id,
         session_id=row.session_id,
@@ -89,6 +94,25 @@ def choose_link(links: Iterable[CallLogLink], who: ExtensionIdentity) -> CallLog
     return min(candidates, key=lambda link: (link.hashed_extension_id, link.extension_number))
 
 
+def _candidates_query(by_platform: bool, by_user: bool) -> Select[Any]:
+    query = select(_TABLE).where(_C.session_id.in_(bindparam("session_ids", expanding=True)))
+    if by_platform:
+        query = query.where(_C.platform == bindparam("platform"))
+    if by_user:
+        query = query.where(_C.user_id == bindparam("user_id"))
+    return query
+
+
+# The hot reads are built once, with bound parameters: building a statement (and its cache key)
+# on every call cost about as much as running it.
+_CANDIDATES = {(p, u): _candidates_query(p, u) for p in (False, True) for u in (False, True)}
+_EXISTING = select(_TABLE).where(
+    _C.session_id == bindparam("session_id"),
+    _C.platform == bindparam("platform"),
+    or_(_C.state != PENDING, _C.updated_at >= bindparam("cutoff", type_=_C.updated_at.type)),
+)
+
+
 class CallLogRepository:
     def __init__(self, database: Database, *, stale_after: timedelta = timedelta(minutes=5)) -> None:
         self._db = database
@@ -98,13 +122,10 @@ class CallLogRepository:
         self, session_ids: Sequence[str], *, platform: str | None, user_id: str | None = None
     ) -> list[CallLogLink]:
         """All linkages of these sessions on `platform` (and of `user_id`, when given)."""
-        query = select(CallLogRow).where(CallLogRow.session_id.in_(list(session_ids)))
-        if platform is not None:
-            query = query.where(CallLogRow.platform == platform)
-        if user_id is not None:
-            query = query.where(CallLogRow.user_id == user_id)
-        async with self._db.sessions() as session:
-            return [_to_link(row) for row in (await session.scalars(query)).all()]
+        query = _CANDIDATES[(platform is not None, user_id is not None)]
+        values = {"session_ids": list(session_ids), "platform": platform, "user_id": user_id}
+        async with self._db.connect() as connection:  # Core rows: no ORM session on the hot path
+            return [_to_link(row) for row in (await connection.execute(query, values)).all()]
 
     async def find(
         self,
@@ -123,13 +144,9 @@ class CallLogRepository:
         count: `reserve` takes it over.
         """
         cutoff = datetime.now(UTC) - self._stale_after
-        query = select(CallLogRow).where(
-            CallLogRow.session_id == session_id,
-            CallLogRow.platform == platform,
-            or_(CallLogRow.state != PENDING, CallLogRow.updated_at >= cutoff),
-        )
-        async with self._db.sessions() as session:
-            rows = (await session.scalars(query)).all()
+        values = {"session_id": session_id, "platform": platform, "cutoff": cutoff}
+        async with self._db.connect() as connection:
+            rows = (await connection.execute(_EXISTING, values)).all()
         return choose_link([_to_link(row) for row in rows], who)
 
     async def reserve(
@@ -171,9 +188,9 @@ class CallLogRepository:
                 "state": PENDING,
             }
             insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
-            statement = insert(CallLogRow).values(**values).on_conflict_do_nothing().returning(CallLogRow.id)
-            async with self._db.transaction() as session:
-                inserted = (await session.execute(statement)).first() is not None
+            statement = insert(_TABLE).values(**values).on_conflict_do_nothing().returning(_C.id)
+            async with self._db.connect() as connection:  # one statement: atomic on its own
+                inserted = (await connection.execute(statement)).first() is not None
             if inserted:
                 link = CallLogLink(**values)  # type: ignore[arg-type]
                 return Reservation(link=link, is_ours=True)
@@ -186,30 +203,28 @@ class CallLogRepository:
 
     async def _holder_of_key(self, session_id: str, who: ExtensionIdentity) -> CallLogLink | None:
         """The row holding the unique identity key, whatever its platform."""
-        query = select(CallLogRow).where(
-            CallLogRow.session_id == session_id,
-            CallLogRow.extension_number == who.extension_number,
-            CallLogRow.hashed_extension_id == who.hashed_extension_id,
+        query = select(_TABLE).where(
+            _C.session_id == session_id,
+            _C.extension_number == who.extension_number,
+            _C.hashed_extension_id == who.hashed_extension_id,
         )
-        async with self._db.sessions() as session:
-            row = (await session.scalars(query)).first()
+        async with self._db.connect() as connection:
+            row = (await connection.execute(query)).first()
             return None if row is None else _to_link(row)
 
     async def _reclaim_if_stale(self, link: CallLogLink) -> bool:
         cutoff = datetime.now(UTC) - self._stale_after
-        async with self._db.transaction() as session:
-            result = await session.execute(
-                delete(CallLogRow).where(
-                    *self._key(link), CallLogRow.state == PENDING, CallLogRow.updated_at < cutoff
-                )
+        async with self._db.connect() as connection:
+            result = await connection.execute(
+                delete(_TABLE).where(*self._key(link), _C.state == PENDING, _C.updated_at < cutoff)
             )
             return (getattr(result, "rowcount", 0) or 0) > 0
 
     async def confirm(self, link: CallLogLink, third_party_log_id: str) -> CallLogLink:
         """Record the CRM's log id on our reservation."""
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(CallLogRow)
+        async with self._db.connect() as connection:
+            await connection.execute(
+                update(_TABLE)
                 .where(*self._key(link))
                 .values(third_party_log_id=third_party_log_id, state=CREATED)
             )
@@ -217,8 +232,8 @@ class CallLogRepository:
 
     async def release(self, link: CallLogLink) -> None:
         """Drop a reservation whose CRM create failed, so nothing points at a log that does not exist."""
-        async with self._db.transaction() as session:
-            await session.execute(delete(CallLogRow).where(*self._key(link), CallLogRow.state == PENDING))
+        async with self._db.connect() as connection:
+            await connection.execute(delete(_TABLE).where(*self._key(link), _C.state == PENDING))
 
     async def get_exact(self, link: CallLogLink) -> CallLogLink | None:
         async with self._db.sessions() as session:
@@ -252,8 +267,8 @@ class CallLogRepository:
     @staticmethod
     def _key(link: CallLogLink) -> tuple[ColumnElement[bool], ...]:
         return (
-            CallLogRow.id == link.id,
-            CallLogRow.session_id == link.session_id,
-            CallLogRow.extension_number == link.extension_number,
-            CallLogRow.hashed_extension_id == link.hashed_extension_id,
+            _C.id == link.id,
+            _C.session_id == link.session_id,
+            _C.extension_number == link.extension_number,
+            _C.hashed_extension_id == link.hashed_extension_id,
         )

@@ -15,9 +15,19 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+import appconnect.store._sqlite  # noqa: F401 - registers the sqlite+appconnect dialect
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_LOOP_SQLITE = "sqlite+appconnect"  # registered by importing appconnect.store._sqlite
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 
@@ -63,20 +73,41 @@ def sync_url(raw: str) -> URL:
     return url.set(drivername=_SYNC_DRIVERS[backend_name(raw)])
 
 
-def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
+POOL_SIZE = 10
+"""Connections each process keeps open. The pool never opens more (no overflow): a connection
+opened for a burst and closed right after costs more than waiting a moment for a pooled one
+(SQLite: a thread and four PRAGMAs; PostgreSQL: a backend process and an authentication)."""
+
+
+def create_engine(raw_url: str, *, autocommit: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys).
+
+    Connections are kept in a fixed-size pool and not pinged on checkout (a connection the server
+    dropped fails its statement, and SQLAlchemy then discards the whole pool). `autocommit=True`
+    puts every connection in driver-level autocommit: a statement outside `Database.transaction`
+    is its own transaction and nothing else is sent (no BEGIN, COMMIT or ROLLBACK around reads).
 
     Parameters never appear in SQL logs or in the text of SQL errors (`hide_parameters`): they
     carry ciphertexts, phone numbers and note text.
     """
     url = async_url(raw_url)
     kwargs = {**kwargs, "hide_parameters": True}
+    if autocommit:
+        kwargs.setdefault("isolation_level", "AUTOCOMMIT")
     if url.get_backend_name() == "sqlite":
         create_private_sqlite_file(url.database)
+        if url.database not in (None, "", ":memory:"):
+            if "+" not in _parse(raw_url).drivername:  # no driver named: ours (store/_sqlite.py)
+                url = url.set(drivername=_LOOP_SQLITE)
+            kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", 0)
+    return create_async_engine(url, **kwargs)
 
 
 def create_private_sqlite_file(database: str | None) -> None:
@@ -98,7 +129,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
+        if not getattr(dbapi_connection, "waits_off_loop", False):  # ours waits in a thread instead
+            cursor.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
             _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -127,22 +159,50 @@ def _enable_wal(cursor: Any) -> None:
 
 
 class Database:
-    """An engine plus its session factory; one per process."""
+    """An engine plus its session factory; one per process.
+
+    Connections are in autocommit mode: `sessions()` and `connect()` suit reads and single-statement
+    writes (each statement is atomic on its own), `transaction()` is for several statements that
+    must commit together. A read therefore costs exactly its one statement on the wire.
+    """
 
     def __init__(self, raw_url: str, **engine_kwargs: Any) -> None:
         self.raw_url = raw_url
-        self.engine = create_engine(raw_url, **engine_kwargs)
+        self.engine = create_engine(raw_url, autocommit=True, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite: take the write lock up front (waiting out the busy timeout) instead of failing
+        # with SQLITE_BUSY when a read inside the transaction is followed by a write.
+        self._begin = "BEGIN IMMEDIATE" if self.backend == "sqlite" else "BEGIN"
 
     @property
     def backend(self) -> str:
         return self.engine.url.get_backend_name()
 
     @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in autocommit mode (Core statements, no ORM)."""
+        async with self.engine.connect() as connection:
+            yield connection
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        # BEGIN, COMMIT and ROLLBACK are sent explicitly: the connection is in autocommit mode, so
+        # the driver would not send them (and asyncpg's adapter ignores commit() without its own
+        # transaction object).
+        async with self.sessions() as session:
+            connection = await session.connection()
+            await connection.exec_driver_sql(self._begin)
+            try:
+                yield session
+                await session.flush()
+                await connection.exec_driver_sql("COMMIT")
+            except BaseException:
+                try:
+                    await connection.exec_driver_sql("ROLLBACK")
+                except Exception:
+                    await connection.invalidate()  # state unknown: never hand it out again
+                raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -25,8 +25,8 @@ class NoteCacheRepository:
         statement = statement.on_conflict_do_update(
             index_elements=["session_id"], set_={"note": note, "expires_at": expires_at}
         )
-        async with self._db.transaction() as session:
-            await session.execute(statement)
+        async with self._db.connect() as connection:  # one statement: atomic on its own
+            await connection.execute(statement)
 
     async def get(self, session_id: str) -> str | None:
         """The cached note, or None when absent or expired."""

@@ -63,14 +63,14 @@ class RefreshLockRepository:
             },
             where=or_(TokenRefreshLockRow.outcome.is_not(None), TokenRefreshLockRow.expires_at <= now),
         ).returning(TokenRefreshLockRow.owner)
-        async with self._db.transaction() as session:
-            taken = (await session.execute(upsert)).first()
+        async with self._db.connect() as connection:  # one statement: atomic on its own
+            taken = (await connection.execute(upsert)).first()
         return taken is not None and taken[0] == owner
 
     async def release(self, user_id: str, owner: str, outcome: str) -> None:
         """End `owner`'s lease with its outcome (a lease taken over meanwhile is left alone)."""
-        async with self._db.transaction() as session:
-            await session.execute(
+        async with self._db.connect() as connection:
+            await connection.execute(
                 update(TokenRefreshLockRow)
                 .where(TokenRefreshLockRow.user_id == user_id, TokenRefreshLockRow.owner == owner)
                 .values(outcome=outcome, expires_at=datetime.now(UTC))

@@ -1,66 +1,144 @@
-"""Users: the one place that encrypts and decrypts CRM credentials."""
+"""Users: the one place that encrypts and decrypts CRM credentials.
+
+Every request of a signed-in user starts by loading that user, so the read is kept cheap: one
+SELECT of the row (Core, no ORM session), and a per-process memo that turns the stored row into the
+`User` (two AES-GCM decryptions, two JSON documents) only the first time that exact row is seen.
+
+What invalidates the memo: nothing needs to. Its key is the whole stored row, ciphertext included,
+and the row is read from the database on every call, so a change made by any process or machine
+(a token refresh, new settings, a logout, a new login) is a different key and is decoded afresh on
+the very next read. (Every encryption uses a fresh nonce, so even re-saving the same token changes
+the ciphertext.) Old entries just age out of the bounded memo. The token-refresh lease
+(`services.auth`) polls this same read, so it always sees the stored token.
+"""
 
 from __future__ import annotations
 
+import json
+import typing
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, Text, bindparam, cast, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.domain import User
+from appconnect.logging import remember_request_secret
 from appconnect.security import SecretBox
 from appconnect.store.db import Database
 from appconnect.store.models import UserRow
 
 _UNSET: Any = object()
 
+MEMO_SIZE = 4096
+"""Decoded rows kept per process (a few KB each)."""
+
+_TABLE: Table = typing.cast(Table, UserRow.__table__)
+_USERS = _TABLE.c  # Core columns: an ORM attribute would make each select an ORM statement
+_ROW = select(
+    _USERS.id,
+    _USERS.platform,
+    _USERS.hostname,
+    _USERS.rc_account_id,
+    _USERS.timezone_name,
+    _USERS.timezone_offset,
+    _USERS.access_token,
+    _USERS.refresh_token,
+    _USERS.token_expiry,
+    # As stored (text), so the memo key is hashable and JSON is only parsed on a miss.
+    cast(_USERS.platform_additional_info, Text),
+    _USERS.hashed_rc_extension_id,
+    cast(_USERS.user_settings, Text),
+)
+
+_BY_ID = _ROW.where(_USERS.id == bindparam("user_id"))  # built once (see store/call_logs.py)
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    return dict(value) if isinstance(value, dict) else {}
+
 
 class UserRepository:
     def __init__(self, database: Database, box: SecretBox) -> None:
         self._db = database
         self._box = box
+        self._memo: OrderedDict[tuple[Any, ...], User] = OrderedDict()
+        self.decoded_rows = 0  # how many rows were decoded (not served from the memo); for tests
 
-    def _to_domain(self, row: UserRow) -> User:
-        return User(
-            id=row.id,
-            platform=row.platform or "",
-            hostname=row.hostname,
-            rc_account_id=row.rc_account_id,
-            timezone_name=row.timezone_name,
-            timezone_offset=row.timezone_offset,
-            access_token=self._box.decrypt_optional(row.access_token),
-            refresh_token=self._box.decrypt_optional(row.refresh_token),
-            token_expiry=row.token_expiry,
-            platform_additional_info=dict(row.platform_additional_info or {}),
-            hashed_rc_extension_id=row.hashed_rc_extension_id,
-            user_settings=dict(row.user_settings or {}),
+    def _decode(self, row: tuple[Any, ...]) -> User:
+        cached = self._memo.get(row)
+        if cached is None:
+            self.decoded_rows += 1
+            cached = User(
+                id=row[0],
+                platform=row[1] or "",
+                hostname=row[2],
+                rc_account_id=row[3],
+                timezone_name=row[4],
+                timezone_offset=row[5],
+                access_token=self._box.decrypt_optional(row[6]),
+                refresh_token=self._box.decrypt_optional(row[7]),
+                token_expiry=row[8],
+                platform_additional_info=_json_object(row[9]),
+                hashed_rc_extension_id=row[10],
+                user_settings=_json_object(row[11]),
+            )
+            self._memo[row] = cached
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        else:
+            self._memo.move_to_end(row)
+            # Decrypting marks the credentials as this request's secrets (never logged); a row served
+            # from the memo was decrypted by an earlier request, so mark them for this one too.
+            remember_request_secret(cached.access_token)
+            remember_request_secret(cached.refresh_token)
+        # The mappings are the caller's to keep: copies, so the memo can never be edited through them.
+        return replace(
+            cached,
+            platform_additional_info=dict(cached.platform_additional_info),
+            user_settings=dict(cached.user_settings),
         )
 
     async def get(self, user_id: str, platform: str | None = None) -> User | None:
-        """The user by id (and platform, when given), or None."""
-        async with self._db.sessions() as session:
-            row = await session.get(UserRow, user_id)
-            if row is None or (platform is not None and row.platform != platform):
-                return None
-            return self._to_domain(row)
+        """The user by id (and platform, when given), or None. Always the stored row (see above)."""
+        async with self._db.connect() as connection:
+            row = (await connection.execute(_BY_ID, {"user_id": user_id})).first()
+        if row is None or (platform is not None and row[1] != platform):
+            return None
+        return self._decode(tuple(row))
 
     async def save(self, user: User) -> User:
-        """Insert or replace the whole user (credentials encrypted)."""
-        async with self._db.transaction() as session:
-            row = await session.get(UserRow, user.id) or UserRow(id=user.id)
-            row.platform = user.platform
-            row.hostname = user.hostname
-            row.rc_account_id = user.rc_account_id
-            row.timezone_name = user.timezone_name
-            row.timezone_offset = None if user.timezone_offset is None else str(user.timezone_offset)
-            row.access_token = self._box.encrypt_optional(user.access_token)
-            row.refresh_token = self._box.encrypt_optional(user.refresh_token)
-            row.token_expiry = user.token_expiry
-            row.platform_additional_info = dict(user.platform_additional_info)
-            row.hashed_rc_extension_id = user.hashed_rc_extension_id
-            row.user_settings = dict(user.user_settings)
-            session.add(row)
+        """Insert or replace the whole user (credentials encrypted); one statement."""
+        values = {
+            "platform": user.platform,
+            "hostname": user.hostname,
+            "rc_account_id": user.rc_account_id,
+            "timezone_name": user.timezone_name,
+            "timezone_offset": None if user.timezone_offset is None else str(user.timezone_offset),
+            "access_token": self._box.encrypt_optional(user.access_token),
+            "refresh_token": self._box.encrypt_optional(user.refresh_token),
+            "token_expiry": user.token_expiry,
+            "platform_additional_info": dict(user.platform_additional_info),
+            "hashed_rc_extension_id": user.hashed_rc_extension_id,
+            "user_settings": dict(user.user_settings),
+        }
+        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        statement = insert(_TABLE).values(id=user.id, **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                **{name: statement.excluded[name] for name in values},
+                "updated_at": datetime.now().astimezone(),
+            },
+        )
+        async with self._db.connect() as connection:
+            await connection.execute(statement)
         return user
 
     async def update_tokens(
@@ -71,33 +149,36 @@ class UserRepository:
         refresh_token: str | None = _UNSET,
         token_expiry: datetime | None = _UNSET,
     ) -> User:
-        """Store new credentials for `user` and return the updated value."""
+        """Store new credentials for `user` and return the updated value (a deleted user stays deleted)."""
         changes: dict[str, Any] = {"access_token": access_token}
         if refresh_token is not _UNSET:
             changes["refresh_token"] = refresh_token
         if token_expiry is not _UNSET:
             changes["token_expiry"] = token_expiry
         updated = replace(user, **changes)
-        async with self._db.transaction() as session:
-            row = await session.get(UserRow, user.id)
-            if row is None:
-                return updated
-            row.access_token = self._box.encrypt_optional(updated.access_token)
-            row.refresh_token = self._box.encrypt_optional(updated.refresh_token)
-            row.token_expiry = updated.token_expiry
+        async with self._db.connect() as connection:
+            await connection.execute(
+                update(_TABLE)
+                .where(_USERS.id == user.id)
+                .values(
+                    access_token=self._box.encrypt_optional(updated.access_token),
+                    refresh_token=self._box.encrypt_optional(updated.refresh_token),
+                    token_expiry=updated.token_expiry,
+                )
+            )
         return updated
 
     async def update_settings(self, user_id: str, user_settings: dict[str, Any]) -> None:
-        async with self._db.transaction() as session:
-            row = await session.get(UserRow, user_id)
-            if row is not None:
-                row.user_settings = dict(user_settings)
+        async with self._db.connect() as connection:
+            await connection.execute(
+                update(_TABLE).where(_USERS.id == user_id).values(user_settings=dict(user_settings))
+            )
 
     async def delete(self, user_id: str) -> bool:
-        async with self._db.transaction() as session:
-            result = await session.execute(delete(UserRow).where(UserRow.id == user_id))
+        async with self._db.connect() as connection:
+            result = await connection.execute(delete(_TABLE).where(_USERS.id == user_id))
             return (getattr(result, "rowcount", 0) or 0) > 0
 
     async def list_ids(self) -> list[str]:
-        async with self._db.sessions() as session:
-            return list((await session.scalars(select(UserRow.id))).all())
+        async with self._db.connect() as connection:
+            return list((await connection.scalars(select(UserRow.id))).all())

@@ -11,6 +11,7 @@ through its input's `account_data`. `StoredAccountData` stands in for the server
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from appconnect.connectors.inputs import (
     UpsertCallDispositionInput,
 )
 from appconnect.connectors.pipedrive import PipedriveConnector
+from appconnect.connectors.pipedrive.organizations import MISSING, OrganizationMemo
 from appconnect.connectors.types import (
     CallLogInfo,
     ContactInfo,
@@ -687,6 +689,62 @@ async def _create_message_log(
             correspondents=(),
         )
     )
+
+
+async def test_a_create_after_the_lookup_takes_the_organization_from_it_without_reading_the_person(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive, account_data: StoredAccountData
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    await _find_contact(pipedrive_connector, user, auth, ANN_NUMBER)
+    pipedrive_env.clear_requests()
+    result = await _create_call(pipedrive_connector, pipedrive_env, seeded["person"], account_data)
+    assert pipedrive_env.state.activity(result.log_id)["org_id"] == seeded["org"]["id"]
+    assert ("GET", f"/api/v2/persons/{seeded['person']['id']}") not in _paths(pipedrive_env)
+    assert _paths(pipedrive_env)[-1] == ("POST", "/api/v2/activities")
+
+
+async def test_a_person_the_lookup_saw_without_organization_gets_none_and_is_not_read(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive, account_data: StoredAccountData
+) -> None:
+    loner = pipedrive_env.state.add_person("Lone Caller", "+1 (415) 555-0100")
+    user, auth = pipedrive_user(pipedrive_env)
+    await _find_contact(pipedrive_connector, user, auth, ANN_NUMBER)
+    pipedrive_env.clear_requests()
+    result = await _create_call(pipedrive_connector, pipedrive_env, loner, account_data)
+    assert pipedrive_env.state.activity(result.log_id).get("org_id") is None
+    assert ("GET", f"/api/v2/persons/{loner['id']}") not in _paths(pipedrive_env)
+
+
+async def test_a_create_without_a_lookup_by_this_user_reads_the_person(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive, account_data: StoredAccountData
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    other = replace(user, id="999-pipedrive")
+    await _find_contact(pipedrive_connector, other, auth, ANN_NUMBER)
+    pipedrive_env.clear_requests()
+    result = await _create_call(
+        pipedrive_connector, pipedrive_env, seeded["person"], account_data
+    )  # another user
+    assert pipedrive_env.state.activity(result.log_id)["org_id"] == seeded["org"]["id"]
+    assert ("GET", f"/api/v2/persons/{seeded['person']['id']}") in _paths(pipedrive_env)
+
+
+def test_the_organization_memo_forgets_after_its_time_to_live() -> None:
+    now = [1000.0]
+    memo = OrganizationMemo(ttl_seconds=60, clock=lambda: now[0])
+    memo.remember_search_item("u", {"id": 5, "organization": {"id": 77}})
+    memo.remember_search_item("u", {"id": 6, "organization": None})
+    memo.remember_search_item("u", {"id": 8})  # the search did not say: unknown
+    assert (memo.get("u", 5), memo.get("u", "6"), memo.get("u", 8), memo.get("v", 5)) == (
+        77,
+        None,
+        MISSING,
+        MISSING,
+    )
+    now[0] += 61
+    assert memo.get("u", 5) is MISSING
 
 
 async def test_an_sms_creates_an_activity_and_later_messages_are_appended(

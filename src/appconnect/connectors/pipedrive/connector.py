@@ -111,6 +111,7 @@ from .messages import (
     voicemail_note,
     voicemail_subject,
 )
+from .organizations import MISSING, OrganizationMemo
 from .phones import EXTENSION_NOT_SUPPORTED, lookup_number, search_term
 from .routes import build_router
 from .settings import PipedriveSettings
@@ -249,6 +250,7 @@ class PipedriveConnector(
         self.allowed_hosts = self.settings.allowed_hosts
         self.account_data = {ACTIVITY_TYPES: AccountDataSource(fetch=self.fetch_activity_types)}
         self.manifest = load_manifest(self.settings)
+        self.organizations = OrganizationMemo()
 
     def _api(self, user: User | None, auth_header: str) -> PipedriveApi:
         company = self.settings.company_url(user.hostname) if user is not None and user.hostname else None
@@ -363,6 +365,18 @@ class PipedriveConnector(
 
         return await all_of([enrich(person) for person in persons if person.get("id") is not None])
 
+    def _remember_organizations(self, user: User, persons: Sequence[Json]) -> None:
+        for person in persons:
+            self.organizations.remember_search_item(user.id, person)
+
+    async def _person_for_log(self, api: PipedriveApi, user: User, person_id: Any) -> Json:
+        """The person as the activity body needs it (`org_id`): from the memo of this process's
+        last lookup when it has one (see `organizations.py`), else `GET /api/v2/persons/{id}`."""
+        org_id = self.organizations.get(user.id, person_id)
+        if org_id is not MISSING:
+            return {"id": person_id, "org_id": org_id}
+        return await api.person(person_id)
+
     async def find_contact(self, lookup: FindContactInput, /) -> FindContactResult:
         """Persons whose phone matches (`/api/v2/persons/search`), each with open deals and leads,
         then the "Create new contact..." option. Extension numbers are refused with a warning.
@@ -380,6 +394,7 @@ class PipedriveConnector(
             )
         api = self._api(lookup.user, lookup.auth_header)
         persons = await api.search_persons(term, field="phone")
+        self._remember_organizations(lookup.user, persons)
         contacts = await self._with_deals_and_leads(api, persons, number)
         return FindContactResult(
             matched_contact_info=(*contacts, Contact.create_new_placeholder()),
@@ -396,6 +411,7 @@ class PipedriveConnector(
             return FindContactResult(matched_contact_info=())
         api = self._api(lookup.user, lookup.auth_header)
         persons = await api.search_persons(term, field="name")
+        self._remember_organizations(lookup.user, persons)
         contacts = await self._with_deals_and_leads(api, persons, None)
         return FindContactResult(matched_contact_info=tuple(contacts), extra_data_tracking=api.tracking())
 
@@ -403,6 +419,7 @@ class PipedriveConnector(
         """`POST /v1/persons` with the name and number."""
         api = self._api(new.user, new.auth_header)
         person = await api.create_person(name=new.new_contact_name, phone=new.phone_number)
+        self.organizations.remember_person(new.user.id, person)
         return CreateContactResult(
             contact_info=Contact(id=person["id"], name=str(person.get("name") or new.new_contact_name)),
             return_message=ReturnMessage("Contact created.", "success", 2000),
@@ -465,12 +482,14 @@ class PipedriveConnector(
 
     # -- call logs -------------------------------------------------------------------------------
     async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
-        """One done activity for the call: the person's organization and the call activity type are
-        looked up at once, then `POST /api/v2/activities` with the composed HTML note."""
+        """One done activity for the call: the person's organization (known from the lookup, or read)
+        and the call activity type are looked up at once, then `POST /api/v2/activities` with the
+        composed HTML note."""
         no_type = CreateCallLogResult(log_id=None, return_message=ReturnMessage(NO_CALL_TYPE, "error", 2000))
         api = self._api(call.user, call.auth_header)
         person, activity_type = await both(
-            api.person(call.contact_info.id), self._activity_type(call, CALL_ACTIVITY_SETTING, "call")
+            self._person_for_log(api, call.user, call.contact_info.id),
+            self._activity_type(call, CALL_ACTIVITY_SETTING, "call"),
         )
         if activity_type is None:
             return no_type
@@ -569,10 +588,12 @@ class PipedriveConnector(
         me: Json = {}
         if is_sms:
             person, activity_type, me = await three(
-                api.person(log.contact_info.id), activity_type_lookup, api.me()
+                self._person_for_log(api, log.user, log.contact_info.id), activity_type_lookup, api.me()
             )
         else:
-            person, activity_type = await both(api.person(log.contact_info.id), activity_type_lookup)
+            person, activity_type = await both(
+                self._person_for_log(api, log.user, log.contact_info.id), activity_type_lookup
+            )
         if activity_type is None:
             return no_type
         created = first_raw.get("creationTime") or datetime.now(UTC).isoformat()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import httpx
@@ -101,7 +102,7 @@ class PipedriveSettings:
     def revoke_uri(self) -> str:
         return join_url(self.oauth_base_url, "/oauth/revoke")
 
-    @property
+    @cached_property
     def allowed_hosts(self) -> tuple[str, ...]:
         """`*.pipedrive.com` plus the hosts of the configured URLs (so a stand-in is allowed only
         because it was configured)."""
@@ -113,6 +114,11 @@ class PipedriveSettings:
         return tuple(hosts)
 
     def host_policy(self) -> HostPolicy:
+        return self._host_policy
+
+    @cached_property
+    def _host_policy(self) -> HostPolicy:
+        # Built once: every Pipedrive request asked for it (a few regex matches each time).
         return HostPolicy(allowed_hosts=self.allowed_hosts, platform="pipedrive")
 
     def company_url(self, hostname: str | None) -> str:
