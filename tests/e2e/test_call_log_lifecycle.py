@@ -6,6 +6,7 @@ Each step asserts the HTTP answer *and* what the CRM stores afterwards.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 
@@ -14,8 +15,8 @@ from tests.e2e.conftest import ANN, call_record, login
 
 
 async def test_full_lifecycle_keeps_every_step_and_the_agents_edit(
-    live_server, sample_crm: SampleCrmConnector
-) -> None:  # type: ignore[no-untyped-def]
+    live_server: Any, sample_crm: SampleCrmConnector
+) -> None:
     server = live_server()
     async with httpx.AsyncClient(base_url=server.url) as client:
         token = await login(client)
@@ -128,8 +129,8 @@ async def test_full_lifecycle_keeps_every_step_and_the_agents_edit(
 
 
 async def test_twenty_concurrent_creates_make_one_activity(
-    live_server, sample_crm: SampleCrmConnector
-) -> None:  # type: ignore[no-untyped-def]
+    live_server: Any, sample_crm: SampleCrmConnector
+) -> None:
     server = live_server()
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         token = await login(client)
@@ -145,8 +146,8 @@ async def test_twenty_concurrent_creates_make_one_activity(
 
 
 async def test_update_for_an_unknown_session_is_a_clear_failure(
-    live_server, sample_crm: SampleCrmConnector
-) -> None:  # type: ignore[no-untyped-def]
+    live_server: Any, sample_crm: SampleCrmConnector
+) -> None:
     server = live_server()
     async with httpx.AsyncClient(base_url=server.url) as client:
         token = await login(client)
@@ -181,8 +182,8 @@ async def test_missing_contact_is_refused_before_the_crm(live_server, sample_crm
 
 
 async def test_malformed_bodies_get_a_4xx_naming_the_field(
-    live_server, sample_crm: SampleCrmConnector
-) -> None:  # type: ignore[no-untyped-def]
+    live_server: Any, sample_crm: SampleCrmConnector
+) -> None:
     server = live_server()
     async with httpx.AsyncClient(base_url=server.url) as client:
         token = await login(client)

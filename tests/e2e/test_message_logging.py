@@ -186,7 +186,7 @@ def shared_sms(*entities: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-SHARED_TIMELINE = [
+SHARED_TIMELINE: list[dict[str, Any]] = [
     {
         "recordType": "AliveMessage",
         "creationTime": "2026-07-14T03:00:00.000Z",

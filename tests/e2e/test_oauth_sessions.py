@@ -182,15 +182,16 @@ async def test_an_expired_token_is_refreshed_saved_and_the_call_goes_through(
     async with httpx.AsyncClient(base_url=server.url) as client:
         auth = await _login(client, state)
         before = await store.users.get(USER_ID)
+        assert before is not None
         found = await _find_ann(client, auth)
         assert found.json()["successful"] is True
         (refresh,) = refresh_requests(crm)
         assert dict(parse_qsl(refresh.text)) == {
             "refresh_token": before.refresh_token,
             "grant_type": "refresh_token",
-        }  # type: ignore[union-attr]
+        }
         after = await store.users.get(USER_ID)
-        assert after is not None and after.access_token != before.access_token  # type: ignore[union-attr]
+        assert after is not None and after.access_token != before.access_token
         assert _bearer(crm.requests_to("GET", "/contacts")[-1]) == after.access_token
         assert (await _find_ann(client, auth)).json()["successful"] is True
     assert len(refresh_requests(crm)) == 1  # the new token is good for an hour

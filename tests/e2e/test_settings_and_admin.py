@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from types import MappingProxyType
 from typing import Any, ClassVar, NoReturn
 
 import httpx
@@ -21,6 +22,7 @@ from appconnect.connectors.types import AuthType, PlatformUserInfo, ReturnMessag
 from appconnect.security import hash_id
 from appconnect.store import Store
 from tests.conftest import TEST_HASH_KEY, TEST_SECRET
+from tests.fakes.fixtures import FakeCrmFactory
 from tests.fakes.ringcentral import (
     ACCOUNT_ID,
     ADMIN_TOKEN,
@@ -40,20 +42,27 @@ class ManagedCrm(BaseConnector, LogsIn):
 
     name = "managedcrm"
     auth_type = AuthType.API_KEY
-    manifest: ClassVar[dict[str, Any]] = {
-        "name": "managedcrm",
-        "auth": {
-            "type": "apiKey",
-            "apiKey": {
-                "page": {
-                    "content": [
-                        {"const": "apiKey", "required": True, "managed": True, "managedScope": "user"},
-                        {"const": "tenantId", "required": True, "managed": True, "managedScope": "account"},
-                    ]
-                }
+    manifest = MappingProxyType(
+        {
+            "name": "managedcrm",
+            "auth": {
+                "type": "apiKey",
+                "apiKey": {
+                    "page": {
+                        "content": [
+                            {"const": "apiKey", "required": True, "managed": True, "managedScope": "user"},
+                            {
+                                "const": "tenantId",
+                                "required": True,
+                                "managed": True,
+                                "managedScope": "account",
+                            },
+                        ]
+                    }
+                },
             },
-        },
-    }
+        }
+    )
     logins: ClassVar[list[dict[str, Any]]] = []
 
     async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
@@ -76,7 +85,7 @@ class ManagedCrm(BaseConnector, LogsIn):
 
 
 @pytest.fixture
-def ringcentral(fake_crm_factory: Any) -> FakeCrmServer:
+def ringcentral(fake_crm_factory: FakeCrmFactory) -> FakeCrmServer:
     return fake_crm_factory(create_ringcentral_app())
 
 
