@@ -15,9 +15,9 @@ import httpx
 import jwt as pyjwt
 import pytest
 
-from appconnect.api.deps import RequireSession, SessionRoute
 from appconnect.app import create_app
 from appconnect.config import Settings
+from appconnect.docs import session_routes
 from tests.conftest import TEST_SECRET
 
 PLEASE = "Please go to Settings and authorize CRM platform"
@@ -57,23 +57,9 @@ def _expired() -> str:
     return pyjwt.encode({"id": "u-1", "platform": "sample", "exp": int(time.time()) - 5}, TEST_SECRET)
 
 
-def _routes(routes: list[Any]) -> list[Any]:
-    """Every route, with included routers flattened (FastAPI keeps them as their own routes)."""
-    flat: list[Any] = []
-    for route in routes:
-        nested = getattr(getattr(route, "original_router", None), "routes", None)
-        flat.extend(_routes(nested) if nested is not None else [route])
-    return flat
-
-
 def test_the_list_above_is_every_route_that_requires_the_session(settings: Settings) -> None:
-    guarded: set[tuple[str, str]] = set()
-    for route in _routes(create_app(settings).routes):
-        if isinstance(route, SessionRoute) and any(
-            isinstance(dependency.call, RequireSession) for dependency in route.dependant.dependencies
-        ):
-            guarded.update((method, route.path) for method in route.methods or ())
-    assert guarded == {(method, path) for method, path, _ in PROTECTED}
+    required = {route for route, needs in session_routes(create_app(settings)).items() if needs}
+    assert required == {(method, path) for method, path, _ in PROTECTED}
 
 
 @pytest.mark.parametrize(("method", "path", "invalid_query_text"), PROTECTED)

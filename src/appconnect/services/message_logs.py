@@ -28,6 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose import (
     LogFormat,
+    MessageLogContent,
+    MessageMedia,
     compose_message_log,
     compose_shared_sms_log,
     is_truthy,
@@ -124,6 +126,57 @@ class _Request:
 
     def log_fields(self, conversation_log_id: str | None = None) -> dict[str, Any]:
         return {"conversation_log_id": conversation_log_id or self.conversation_log_id}
+
+    def create_input(
+        self,
+        crm: CrmSession,
+        *,
+        message: MessageRecord | None = None,
+        messages: tuple[MessageRecord, ...] = (),
+        content: MessageLogContent | None = None,
+        media: MessageMedia | None = None,
+        correspondents: tuple[Sequence[Mapping[str, Any]], ...] = (),
+        shared_sms: bool = False,
+    ) -> CreateMessageLogInput:
+        """The input of a `create_message_log`; shared SMS names no assignee or owner (spec §5.5)."""
+        return CreateMessageLogInput(
+            user=crm.user,
+            auth_header=crm.auth_header,
+            contact_info=self.contact,
+            message=message,
+            messages=messages,
+            shared_sms_log_content=content,
+            media=media or MessageMedia(),
+            additional_submission=submission(self.request.additional_submission),
+            correspondents=correspondents,
+            assignee_name=None if shared_sms else self.assignee_name,
+            owner_name=None if shared_sms else self.owner_name,
+            hashed_account_id=self.hashed_account_id,
+        )
+
+    def update_input(
+        self,
+        crm: CrmSession,
+        existing: MessageLogLink,
+        *,
+        message: MessageRecord | None = None,
+        content: MessageLogContent | None = None,
+        media: MessageMedia | None = None,
+        shared_sms: bool = False,
+    ) -> UpdateMessageLogInput:
+        """The input of an `update_message_log` (see `create_input`)."""
+        return UpdateMessageLogInput(
+            user=crm.user,
+            auth_header=crm.auth_header,
+            contact_info=self.contact,
+            existing_message_log=existing,
+            message=message,
+            shared_sms_log_content=content,
+            media=media or MessageMedia(),
+            additional_submission=submission(self.request.additional_submission),
+            assignee_name=None if shared_sms else self.assignee_name,
+            owner_name=None if shared_sms else self.owner_name,
+        )
 
 
 async def create_message_log(
@@ -304,18 +357,7 @@ async def _log_conversation_day(work: _Request, crm: CrmSession) -> Outcome:
                 ) as day:
                     created, crm = await crm.run(
                         connector.create_message_log,
-                        CreateMessageLogInput(
-                            user=crm.user,
-                            auth_header=crm.auth_header,
-                            contact_info=work.contact,
-                            message=record,
-                            media=media,
-                            additional_submission=submission(work.request.additional_submission),
-                            correspondents=correspondents,
-                            assignee_name=work.assignee_name,
-                            owner_name=work.owner_name,
-                            hashed_account_id=work.hashed_account_id,
-                        ),
+                        work.create_input(crm, message=record, media=media, correspondents=correspondents),
                         **work.log_fields(),
                     )
                     if created.log_id:
@@ -330,17 +372,7 @@ async def _log_conversation_day(work: _Request, crm: CrmSession) -> Outcome:
             else:
                 updated, crm = await crm.run(
                     connector.update_message_log,
-                    UpdateMessageLogInput(
-                        user=crm.user,
-                        auth_header=crm.auth_header,
-                        contact_info=work.contact,
-                        existing_message_log=reservation.link,
-                        message=record,
-                        media=media,
-                        additional_submission=submission(work.request.additional_submission),
-                        assignee_name=work.assignee_name,
-                        owner_name=work.owner_name,
-                    ),
+                    work.update_input(crm, reservation.link, message=record, media=media),
                     **work.log_fields(),
                 )
                 return_message = message_to_wire(updated.return_message)
@@ -383,17 +415,11 @@ async def _log_selected(work: _Request, crm: CrmSession) -> Outcome:
     ) as held:
         created, crm = await crm.run(
             work.connector.create_message_log,
-            CreateMessageLogInput(
-                user=crm.user,
-                auth_header=crm.auth_header,
-                contact_info=work.contact,
+            work.create_input(
+                crm,
                 messages=tuple(MessageRecord.of(message) for message in todo),
-                shared_sms_log_content=content,
-                additional_submission=submission(work.request.additional_submission),
+                content=content,
                 correspondents=correspondents,
-                assignee_name=work.assignee_name,
-                owner_name=work.owner_name,
-                hashed_account_id=work.hashed_account_id,
             ),
             **work.log_fields(),
         )
@@ -426,14 +452,7 @@ async def _log_shared_sms(work: _Request, crm: CrmSession) -> Outcome:
     if not reservation.is_ours:
         updated, crm = await crm.run(
             work.connector.update_message_log,
-            UpdateMessageLogInput(
-                user=crm.user,
-                auth_header=crm.auth_header,
-                contact_info=work.contact,
-                existing_message_log=reservation.link,
-                shared_sms_log_content=content,
-                additional_submission=submission(work.request.additional_submission),
-            ),
+            work.update_input(crm, reservation.link, content=content, shared_sms=True),
             **fields,
         )
         crm_log_id = str(reservation.link.third_party_log_id)
@@ -441,14 +460,7 @@ async def _log_shared_sms(work: _Request, crm: CrmSession) -> Outcome:
     async with holding(ConversationLogClaim(work.repository, reservation.link), **fields) as held:
         created, crm = await crm.run(
             work.connector.create_message_log,
-            CreateMessageLogInput(
-                user=crm.user,
-                auth_header=crm.auth_header,
-                contact_info=work.contact,
-                shared_sms_log_content=content,
-                additional_submission=submission(work.request.additional_submission),
-                hashed_account_id=work.hashed_account_id,
-            ),
+            work.create_input(crm, content=content, shared_sms=True),
             **fields,
         )
         if created.log_id:
