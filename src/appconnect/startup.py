@@ -15,6 +15,7 @@ Every failure is a `ConfigurationError` whose message is that line; `report` pri
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -233,9 +234,30 @@ class _ExitOnStartupFailure:
                 _fail_now(error, self.debug)
             if message["type"] == "lifespan.startup.complete":
                 self._uvicorn_log.setLevel(logging.NOTSET)
+                settle_garbage_collector()
             await send(message)
 
         await self.app(scope, receive, watched_send)
+
+
+#: The cyclic collector's first-generation threshold in a served process (CPython's default is 700).
+YOUNG_GENERATION_THRESHOLD = 20_000
+
+
+def settle_garbage_collector() -> None:
+    """Once start-up is done, move what it built out of the collector's reach, and collect less often.
+
+    Why: everything imported and built at start-up (modules, the app, connectors, the pool) lives as
+    long as the process, yet the cyclic collector traverses it again on every older-generation pass,
+    and a request allocates enough short-lived containers to trigger a first-generation pass every
+    few hundred objects. Freezing the start-up heap and raising the young threshold cut the
+    collector's share of a call's CPU without changing what is freed: reference counting still frees
+    almost everything at once; only cycles wait a little longer.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
 
 
 def serve_app(factory: Callable[[Settings], ASGIApp] | None = None) -> ASGIApp:
