@@ -181,6 +181,13 @@ def build_registry(
         registry.load_factories(settings.extra_connectors, connector_context)
     except Exception as error:
         raise ConfigurationError(f"APPCONNECT_EXTRA_CONNECTORS: {one_line(error)}") from error
+    if settings.proxy_configs:
+        from appconnect.connectors.proxy import ProxyConfigError, register_proxy_configs
+
+        try:
+            register_proxy_configs(registry, connector_context, settings.proxy_configs)
+        except (ProxyConfigError, RegistryError) as error:
+            raise ConfigurationError(f"APPCONNECT_PROXY_CONFIGS: {one_line(error)}") from error
     if configure is not None:
         configure(registry, connector_context)
     unknown = [name for name in settings.connectors if not registry.has(name)]

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     state_file: Path = Field(default=Path(".appconnect/state.json"), validation_alias="APPCONNECT_STATE_FILE")
     connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_CONNECTORS")
     extra_connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_EXTRA_CONNECTORS")
+    proxy_configs: CsvList = Field(default=(), validation_alias="APPCONNECT_PROXY_CONFIGS")
+    """Proxy (declarative) connector configurations: JSON files and/or directories of them."""
     sample_crm_database_url: str = Field(
         default="sqlite:///appconnect-sample-crm.db", validation_alias="SAMPLE_CRM_DATABASE_URL"
     )
