@@ -10,7 +10,8 @@ inspect. Routes, all under `/api`:
 * `POST  /api/people`                      `{"name", "phone", "kind"}` -> 201 the person
 * `POST  /api/activities`                  `{"person_id", "subject", "body", "kind", ...}` -> 201 `{"activity": {...}}`
 * `GET   /api/activities/{id}`             `{"activity": {...}}`
-* `PATCH /api/activities/{id}`             merges `subject`, `body`, `ended_at`, `outcome`, `deal`
+* `PATCH /api/activities/{id}`             merges `subject`, `body`, `ended_at`, `outcome`, `deal`;
+  `append_body` adds a line to `body`
 * `GET   /api/users`                       `{"records": [...]}`
 """
 
@@ -140,12 +141,15 @@ def create_rest_crm_app(*, key: str = REST_CRM_KEY, store: RestCrmStore | None =
             body = await payload(request)
             if isinstance(body, Response):
                 return body
-            allowed = {"subject", "body", "ended_at", "outcome", "deal", "duration"}
+            allowed = {"subject", "body", "append_body", "ended_at", "outcome", "deal", "duration"}
             unknown = set(body) - allowed
             if unknown:
                 return JSONResponse({"error": f"unknown fields {sorted(unknown)}"}, status_code=422)
             with crm.lock:
+                appended = body.pop("append_body", None)
                 activity.update({k: v for k, v in body.items() if v is not None})
+                if appended:
+                    activity["body"] = f"{activity.get('body') or ''}\n{appended}"
         with crm.lock:
             return JSONResponse({"activity": dict(activity)})
 

@@ -60,11 +60,11 @@ OPERATION_INPUTS: Mapping[str, frozenset[str]] = {
     "upsertCallDisposition": frozenset({"existingCallLog", "dispositions", "thirdPartyLogId"}),
     "createMessageLog": frozenset({
         "contactInfo", "message", "additionalSubmission", "recordingLink", "faxDocLink", "faxDownloadLink",
-        "imageLink", "videoLink", "creationTime", "composedLogDetails", "subject",
+        "imageLink", "videoLink", "creationTime", "composedLogDetails", "composedLogEntry", "subject",
     }),
     "updateMessageLog": frozenset({
         "contactInfo", "existingMessageLog", "thirdPartyLogId", "message", "additionalSubmission",
-        "imageLink", "videoLink", "creationTime", "composedLogDetails", "subject",
+        "imageLink", "videoLink", "creationTime", "composedLogDetails", "composedLogEntry", "subject",
     }),
     "getUserList": frozenset(),
     "getLicenseStatus": frozenset({"userId", "platform"}),
@@ -72,8 +72,10 @@ OPERATION_INPUTS: Mapping[str, frozenset[str]] = {
 }
 """Template inputs of each operation (§8.5), besides `COMMON_INPUTS`.
 
-`composedLogDetails` and `subject` of the message operations are appconnect's: the body and
-subject the server composed for a shared or selected conversation (empty otherwise)."""
+The message operations' `composedLogDetails`, `subject` and `composedLogEntry` are appconnect's:
+the whole log (subject and body, in `meta.logFormat`) of a new conversation day, or of a shared or
+selected conversation, and the entry of this one message (what `updateMessageLog` adds to the
+day's log). A `custom` format leaves them empty."""
 
 
 class ProxyConfigError(ValueError):

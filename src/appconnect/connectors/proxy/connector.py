@@ -22,6 +22,12 @@ from typing import Any, ClassVar
 import phonenumbers
 import structlog
 
+from appconnect.compose import MessageLogContent
+from appconnect.compose.message_log import (
+    compose_message_log,
+    compose_message_log_entry,
+    message_log_subject,
+)
 from appconnect.connectors.base import (
     BaseConnector,
     ConnectorContext,
@@ -538,10 +544,33 @@ def _message_context(message: Any) -> dict[str, Any] | None:
 
 
 class _LogsMessages(ProxyConnector, LogsMessages):
+    def _composed(self, log_input: CreateMessageLogInput | UpdateMessageLogInput) -> tuple[MessageLogContent, str]:
+        """The composed log (subject, whole body) and the entry of this message, in the log format.
+
+        Empty for a `custom` format; a shared or selected conversation arrives composed already."""
+        if log_input.shared_sms_log_content is not None:
+            return log_input.shared_sms_log_content, ""
+        message = log_input.message
+        if message is None or self.config.log_format == "custom":
+            return MessageLogContent(subject="", body=""), ""
+        contact = log_input.contact_info
+        who = contact.name or contact.phone_number or "unknown contact"
+        offset = log_input.user.timezone_offset
+        composed = compose_message_log(
+            [message.raw], log_format=self.config.log_format, contact_name=contact.name,
+            contact_number=contact.phone_number, timezone_offset=offset, media={message.id: log_input.media},
+            subject=message_log_subject(message.raw, contact_name=who, timezone_offset=offset),
+        )
+        entry = compose_message_log_entry(
+            message.raw, log_format=self.config.log_format, contact_name=contact.name,
+            contact_number=contact.phone_number, timezone_offset=offset, media=log_input.media,
+        )
+        return composed, entry
+
     async def create_message_log(self, log_input: CreateMessageLogInput, /) -> CreateMessageLogResult:
-        content = log_input.shared_sms_log_content
         media = log_input.media
         message = log_input.message
+        content, entry = self._composed(log_input)
         inputs = {
             "contactInfo": _contact_context(log_input.contact_info),
             "message": _message_context(message),
@@ -552,8 +581,9 @@ class _LogsMessages(ProxyConnector, LogsMessages):
             "imageLink": media.image_link,
             "videoLink": media.video_link,
             "creationTime": _iso(_parse_time(message.creation_time)) if message is not None else _iso(datetime.now(UTC)),
-            "composedLogDetails": content.body if content is not None else "",
-            "subject": content.subject if content is not None else "",
+            "composedLogDetails": content.body,
+            "composedLogEntry": entry,
+            "subject": content.subject,
         }
         answer = await self._request(
             "createMessageLog", inputs, user=log_input.user, auth_header=log_input.auth_header
@@ -564,10 +594,10 @@ class _LogsMessages(ProxyConnector, LogsMessages):
         return CreateMessageLogResult(log_id=log_id, return_message=ReturnMessage("Message logged", "success", 1000))
 
     async def update_message_log(self, log_input: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
-        content = log_input.shared_sms_log_content
         media = log_input.media
         message = log_input.message
         link = log_input.existing_message_log
+        content, entry = self._composed(log_input)
         inputs = {
             "contactInfo": _contact_context(log_input.contact_info),
             "existingMessageLog": {"id": link.id, "conversationId": link.conversation_id,
@@ -579,8 +609,9 @@ class _LogsMessages(ProxyConnector, LogsMessages):
             "imageLink": media.image_link,
             "videoLink": media.video_link,
             "creationTime": _iso(_parse_time(message.creation_time)) if message is not None else _iso(datetime.now(UTC)),
-            "composedLogDetails": content.body if content is not None else "",
-            "subject": content.subject if content is not None else "",
+            "composedLogDetails": content.body,
+            "composedLogEntry": entry,
+            "subject": content.subject,
         }
         answer = await self._request(
             "updateMessageLog", inputs, user=log_input.user, auth_header=log_input.auth_header

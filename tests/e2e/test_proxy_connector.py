@@ -1,0 +1,178 @@
+"""A CRM added without code: the sample proxy configuration, pointed at the fake REST CRM.
+
+What an operator does, end to end over real sockets: copy the shipped sample configuration, set
+its base URL to the CRM, validate it with `appconnect check --proxy`, start the server with
+`APPCONNECT_PROXY_CONFIGS`, log in with an API key, then run the call and message lifecycle.
+Each step asserts the HTTP answer and what the CRM stored (or was sent).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import call_record
+from tests.fakes.fixtures import FakeCrmFactory
+from tests.fakes.rest_crm import REST_CRM_KEY, RestCrmStore, create_rest_crm_app
+from tests.fakes.server import FakeCrmServer
+
+ANN = "+14155550100"
+
+
+def sample_config() -> dict[str, Any]:
+    text = files("appconnect.connectors.proxy").joinpath("examples/restcrm.json").read_text(encoding="utf-8")
+    config: dict[str, Any] = json.loads(text)
+    return config
+
+
+@pytest.fixture
+def rest_crm(fake_crm_factory: FakeCrmFactory) -> FakeCrmServer:
+    return fake_crm_factory(create_rest_crm_app())
+
+
+def store_of(crm: FakeCrmServer) -> RestCrmStore:
+    store: RestCrmStore = crm.app.state.store  # type: ignore[attr-defined]
+    return store
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, rest_crm: FakeCrmServer) -> Path:
+    """The sample configuration, copied and pointed at the running fake CRM."""
+    config = sample_config()
+    config["requestDefaults"]["baseUrl"] = rest_crm.url("/api")
+    path = tmp_path / "restcrm.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def test_appconnect_check_validates_the_copied_sample_offline(config_file: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "appconnect", "check", "--proxy", str(config_file)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"ok {config_file}: valid proxy configuration for platform 'restcrm'" in done.stdout
+    assert "ok restcrm.implemented_interfaces_match_manifest" in done.stdout
+    assert "FAIL" not in done.stdout
+
+
+def test_appconnect_check_names_file_path_and_reason(tmp_path: Path) -> None:
+    config = sample_config()
+    config["operations"]["findContact"]["query"] = {"phone": "{{phoneNumbr}}"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(config), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "appconnect", "check", "--proxy", str(bad)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"FAIL {bad}: $.operations.findContact.query: {{{{phoneNumbr}}}} names no input")
+
+
+async def login(client: httpx.AsyncClient) -> dict[str, str]:
+    answer = await client.post("/apiKeyLogin", json={"platform": "restcrm", "apiKey": REST_CRM_KEY})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["returnMessage"]["message"] == "Connected to restcrm."
+    return {"Authorization": f"Bearer {answer.json()['jwtToken']}"}
+
+
+async def test_login_and_the_whole_call_and_message_lifecycle(
+    live_server: Any, rest_crm: FakeCrmServer, config_file: Path
+) -> None:
+    crm = store_of(rest_crm)
+    ann = crm.add_person("Ann Example", ANN)
+    server = live_server(proxy_configs=(str(config_file),))
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        implemented = (await client.get("/implementedInterfaces", params={"platform": "restcrm"})).json()
+        assert implemented["getUserInfo"] and implemented["findContact"] and implemented["getCallLog"]
+        assert implemented["unAuthorize"] is False and implemented["getLicenseStatus"] is False
+
+        refused = await client.post("/apiKeyLogin", json={"platform": "restcrm", "apiKey": "wrong"})
+        assert refused.status_code == 400
+        auth = await login(client)
+        me = rest_crm.requests_to("GET", "/api/me")[-1]
+        assert me.headers["authorization"] == f"Bearer {REST_CRM_KEY}"
+
+        found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
+        assert found["successful"] is True, found
+        assert found["contact"][0]["id"] == ann["id"] and found["contact"][0]["name"] == "Ann Example"
+        assert found["contact"][0]["type"] == "Lead" and found["contact"][-1]["isNewContact"] is True
+        assert rest_crm.requests_to("GET", "/api/people")[-1].query == {"phone": ANN}
+
+        created_contact = (await client.post(
+            "/contact", headers=auth,
+            json={"phoneNumber": "+14155550111", "newContactName": "Bob New", "newContactType": "Contact"},
+        )).json()
+        assert created_contact["successful"] is True, created_contact
+        bob_id = created_contact["contact"]["id"]
+        assert crm.people[bob_id]["name"] == "Bob New" and crm.people[bob_id]["kind"] == "Contact"
+
+        logged = (await client.post("/callLog", headers=auth, json={
+            "logInfo": call_record("p-1", duration=60, **{"from": {"phoneNumber": ANN, "name": "Ann Example"}}),
+            "contactId": ann["id"], "contactName": "Ann Example", "contactType": "Lead", "note": "Wants a quote",
+        })).json()
+        assert logged["successful"] is True, logged
+        activity = crm.activities[int(logged["logId"])]
+        assert activity["kind"] == "call" and activity["person_id"] == ann["id"]
+        assert activity["subject"] == "Inbound call from Ann Example"
+        assert activity["started_at"] == "2026-11-25T10:00:00.000Z"
+        assert activity["ended_at"] == "2026-11-25T10:01:00.000Z"
+        assert "- Note: Wants a quote" in activity["body"]
+
+        read = (await client.get(
+            "/callLog", params={"sessionIds": "p-1", "requireDetails": "true"}, headers=auth)).json()
+        assert read["successful"] is True, read
+        log_data = read["logs"][0]["logData"]
+        assert log_data["fullBody"] == activity["body"] and log_data["subject"] == activity["subject"]
+        assert rest_crm.requests_to("GET", f"/api/activities/{activity['id']}")
+
+        updated = (await client.patch("/callLog", headers=auth, json={
+            "sessionId": "p-1", "duration": 95, "result": "Accepted", "note": "Quote sent",
+        })).json()
+        assert updated["successful"] is True, updated
+        activity = crm.activities[int(logged["logId"])]
+        assert "- Note: Quote sent" in activity["body"] and "- Result: Accepted" in activity["body"]
+        assert activity["outcome"] == "Accepted" and activity["duration"] == 95
+
+        disposed = (await client.put("/callDisposition", headers=auth, json={
+            "sessionId": "p-1", "dispositions": {"deal": "D-7"},
+        })).json()
+        assert disposed["successful"] is True, disposed
+        assert crm.activities[int(logged["logId"])]["deal"] == "D-7"
+
+        def sms(message_id: int, text: str, at: str) -> dict[str, Any]:
+            return {
+                "id": message_id, "type": "SMS", "direction": "Inbound", "subject": text,
+                "from": {"phoneNumber": ANN, "name": "Ann Example"},
+                "to": [{"phoneNumber": "+16505550199", "name": "Agent"}],
+                "creationTime": f"2026-07-14T{at}:00.000Z", "lastModifiedTime": f"2026-07-14T{at}:00.000Z",
+            }
+
+        def messages(*items: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "logInfo": {"conversationId": "c1", "conversationLogId": "c1-2026-07-14",
+                            "correspondents": [{"phoneNumber": ANN, "name": "Ann Example"}], "messages": list(items)},
+                "contactId": str(ann["id"]), "contactType": "Lead", "contactName": "Ann Example",
+            }
+
+        first = (await client.post("/messageLog", headers=auth, json=messages(sms(501, "Hello there", "03:00")))).json()
+        assert first["successful"] is True, first
+        sms_log = crm.activities[int(first["messageLogs"]["501"])]
+        assert sms_log["kind"] == "sms" and "Hello there" in sms_log["body"]
+        assert sms_log["subject"].startswith("SMS conversation with Ann Example")
+
+        later = (await client.post("/messageLog", headers=auth, json=messages(
+            sms(502, "Second one", "03:05"), sms(501, "Hello there", "03:00")))).json()
+        assert later["successful"] is True and later["logIds"] == ["502"], later
+        body = crm.activities[sms_log["id"]]["body"]
+        assert body.index("Hello there") < body.index("Second one")
+
+        users = [r for r in rest_crm.requests if r.path.startswith("/api/")]
+        assert all(r.headers.get("authorization") in (f"Bearer {REST_CRM_KEY}", "Bearer wrong") for r in users)
