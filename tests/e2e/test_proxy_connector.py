@@ -176,3 +176,27 @@ async def test_login_and_the_whole_call_and_message_lifecycle(
 
         users = [r for r in rest_crm.requests if r.path.startswith("/api/")]
         assert all(r.headers.get("authorization") in (f"Bearer {REST_CRM_KEY}", "Bearer wrong") for r in users)
+
+
+def test_serve_refuses_an_invalid_configuration_in_one_line(tmp_path: Path) -> None:
+    """Start-up validates every file first: the line names the setting, the file, the JSON path and why."""
+    import os
+
+    from tests.support.processes import APPCONNECT, free_port
+
+    config = sample_config()
+    config["operations"]["createCallLog"]["method"] = "SEND"
+    bad = tmp_path / "restcrm.json"
+    bad.write_text(json.dumps(config), encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+    env.update({"APP_SERVER_SECRET_KEY": "s" * 40, "HASH_KEY": "h" * 20, "APPCONNECT_PROXY_CONFIGS": str(tmp_path),
+                "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    done = subprocess.run([*APPCONNECT, "serve", "--port", str(free_port())], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout
+    assert done.stderr.splitlines() == [
+        f"error: APPCONNECT_PROXY_CONFIGS: {bad}: $.operations.createCallLog.method: 'SEND' is not one of "
+        "GET, POST, PUT, PATCH, DELETE, get, post, put, patch, delete"
+    ]
+    assert not (tmp_path / "appconnect.db").exists()
