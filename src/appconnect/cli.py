@@ -144,8 +144,10 @@ def check(
     platform: str | None = typer.Option(
         None, help="Check only this platform (default: every registered one)."
     ),
-    proxy: list[Path] = typer.Option(  # noqa: B008 - typer's way to declare a repeatable option
-        [], "--proxy", help="Validate this proxy connector configuration file offline (repeatable).",
+    proxy: list[Path] = typer.Option(
+        [],
+        "--proxy",
+        help="Validate this proxy connector configuration file offline (repeatable).",
     ),
 ) -> None:
     """Run the conformance kit's static checks on every registered connector; exit 1 on any failure.

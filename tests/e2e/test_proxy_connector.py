@@ -55,7 +55,10 @@ def config_file(tmp_path: Path, rest_crm: FakeCrmServer) -> Path:
 def test_appconnect_check_validates_the_copied_sample_offline(config_file: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "appconnect", "check", "--proxy", str(config_file)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"ok {config_file}: valid proxy configuration for platform 'restcrm'" in done.stdout
@@ -70,10 +73,15 @@ def test_appconnect_check_names_file_path_and_reason(tmp_path: Path) -> None:
     bad.write_text(json.dumps(config), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "appconnect", "check", "--proxy", str(bad)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 1
-    assert done.stdout.startswith(f"FAIL {bad}: $.operations.findContact.query: {{{{phoneNumbr}}}} names no input")
+    assert done.stdout.startswith(
+        f"FAIL {bad}: $.operations.findContact.query: {{{{phoneNumbr}}}} names no input"
+    )
 
 
 async def login(client: httpx.AsyncClient) -> dict[str, str]:
@@ -106,18 +114,36 @@ async def test_login_and_the_whole_call_and_message_lifecycle(
         assert found["contact"][0]["type"] == "Lead" and found["contact"][-1]["isNewContact"] is True
         assert rest_crm.requests_to("GET", "/api/people")[-1].query == {"phone": ANN}
 
-        created_contact = (await client.post(
-            "/contact", headers=auth,
-            json={"phoneNumber": "+14155550111", "newContactName": "Bob New", "newContactType": "Contact"},
-        )).json()
+        created_contact = (
+            await client.post(
+                "/contact",
+                headers=auth,
+                json={
+                    "phoneNumber": "+14155550111",
+                    "newContactName": "Bob New",
+                    "newContactType": "Contact",
+                },
+            )
+        ).json()
         assert created_contact["successful"] is True, created_contact
         bob_id = created_contact["contact"]["id"]
         assert crm.people[bob_id]["name"] == "Bob New" and crm.people[bob_id]["kind"] == "Contact"
 
-        logged = (await client.post("/callLog", headers=auth, json={
-            "logInfo": call_record("p-1", duration=60, **{"from": {"phoneNumber": ANN, "name": "Ann Example"}}),
-            "contactId": ann["id"], "contactName": "Ann Example", "contactType": "Lead", "note": "Wants a quote",
-        })).json()
+        logged = (
+            await client.post(
+                "/callLog",
+                headers=auth,
+                json={
+                    "logInfo": call_record(
+                        "p-1", duration=60, **{"from": {"phoneNumber": ANN, "name": "Ann Example"}}
+                    ),
+                    "contactId": ann["id"],
+                    "contactName": "Ann Example",
+                    "contactType": "Lead",
+                    "note": "Wants a quote",
+                },
+            )
+        ).json()
         assert logged["successful"] is True, logged
         activity = crm.activities[int(logged["logId"])]
         assert activity["kind"] == "call" and activity["person_id"] == ann["id"]
@@ -126,56 +152,92 @@ async def test_login_and_the_whole_call_and_message_lifecycle(
         assert activity["ended_at"] == "2026-11-25T10:01:00.000Z"
         assert "- Note: Wants a quote" in activity["body"]
 
-        read = (await client.get(
-            "/callLog", params={"sessionIds": "p-1", "requireDetails": "true"}, headers=auth)).json()
+        read = (
+            await client.get("/callLog", params={"sessionIds": "p-1", "requireDetails": "true"}, headers=auth)
+        ).json()
         assert read["successful"] is True, read
         log_data = read["logs"][0]["logData"]
         assert log_data["fullBody"] == activity["body"] and log_data["subject"] == activity["subject"]
         assert rest_crm.requests_to("GET", f"/api/activities/{activity['id']}")
 
-        updated = (await client.patch("/callLog", headers=auth, json={
-            "sessionId": "p-1", "duration": 95, "result": "Accepted", "note": "Quote sent",
-        })).json()
+        updated = (
+            await client.patch(
+                "/callLog",
+                headers=auth,
+                json={
+                    "sessionId": "p-1",
+                    "duration": 95,
+                    "result": "Accepted",
+                    "note": "Quote sent",
+                },
+            )
+        ).json()
         assert updated["successful"] is True, updated
         activity = crm.activities[int(logged["logId"])]
         assert "- Note: Quote sent" in activity["body"] and "- Result: Accepted" in activity["body"]
         assert activity["outcome"] == "Accepted" and activity["duration"] == 95
 
-        disposed = (await client.put("/callDisposition", headers=auth, json={
-            "sessionId": "p-1", "dispositions": {"deal": "D-7"},
-        })).json()
+        disposed = (
+            await client.put(
+                "/callDisposition",
+                headers=auth,
+                json={
+                    "sessionId": "p-1",
+                    "dispositions": {"deal": "D-7"},
+                },
+            )
+        ).json()
         assert disposed["successful"] is True, disposed
         assert crm.activities[int(logged["logId"])]["deal"] == "D-7"
 
         def sms(message_id: int, text: str, at: str) -> dict[str, Any]:
             return {
-                "id": message_id, "type": "SMS", "direction": "Inbound", "subject": text,
+                "id": message_id,
+                "type": "SMS",
+                "direction": "Inbound",
+                "subject": text,
                 "from": {"phoneNumber": ANN, "name": "Ann Example"},
                 "to": [{"phoneNumber": "+16505550199", "name": "Agent"}],
-                "creationTime": f"2026-07-14T{at}:00.000Z", "lastModifiedTime": f"2026-07-14T{at}:00.000Z",
+                "creationTime": f"2026-07-14T{at}:00.000Z",
+                "lastModifiedTime": f"2026-07-14T{at}:00.000Z",
             }
 
         def messages(*items: dict[str, Any]) -> dict[str, Any]:
             return {
-                "logInfo": {"conversationId": "c1", "conversationLogId": "c1-2026-07-14",
-                            "correspondents": [{"phoneNumber": ANN, "name": "Ann Example"}], "messages": list(items)},
-                "contactId": str(ann["id"]), "contactType": "Lead", "contactName": "Ann Example",
+                "logInfo": {
+                    "conversationId": "c1",
+                    "conversationLogId": "c1-2026-07-14",
+                    "correspondents": [{"phoneNumber": ANN, "name": "Ann Example"}],
+                    "messages": list(items),
+                },
+                "contactId": str(ann["id"]),
+                "contactType": "Lead",
+                "contactName": "Ann Example",
             }
 
-        first = (await client.post("/messageLog", headers=auth, json=messages(sms(501, "Hello there", "03:00")))).json()
+        first = (
+            await client.post("/messageLog", headers=auth, json=messages(sms(501, "Hello there", "03:00")))
+        ).json()
         assert first["successful"] is True, first
         sms_log = crm.activities[int(first["messageLogs"]["501"])]
         assert sms_log["kind"] == "sms" and "Hello there" in sms_log["body"]
         assert sms_log["subject"].startswith("SMS conversation with Ann Example")
 
-        later = (await client.post("/messageLog", headers=auth, json=messages(
-            sms(502, "Second one", "03:05"), sms(501, "Hello there", "03:00")))).json()
+        later = (
+            await client.post(
+                "/messageLog",
+                headers=auth,
+                json=messages(sms(502, "Second one", "03:05"), sms(501, "Hello there", "03:00")),
+            )
+        ).json()
         assert later["successful"] is True and later["logIds"] == ["502"], later
         body = crm.activities[sms_log["id"]]["body"]
         assert body.index("Hello there") < body.index("Second one")
 
         users = [r for r in rest_crm.requests if r.path.startswith("/api/")]
-        assert all(r.headers.get("authorization") in (f"Bearer {REST_CRM_KEY}", "Bearer wrong") for r in users)
+        assert all(
+            r.headers.get("authorization") in (f"Bearer {REST_CRM_KEY}", "Bearer wrong") for r in users
+        )
 
 
 def test_serve_refuses_an_invalid_configuration_in_one_line(tmp_path: Path) -> None:
@@ -189,10 +251,23 @@ def test_serve_refuses_an_invalid_configuration_in_one_line(tmp_path: Path) -> N
     bad = tmp_path / "restcrm.json"
     bad.write_text(json.dumps(config), encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
-    env.update({"APP_SERVER_SECRET_KEY": "s" * 40, "HASH_KEY": "h" * 20, "APPCONNECT_PROXY_CONFIGS": str(tmp_path),
-                "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-    done = subprocess.run([*APPCONNECT, "serve", "--port", str(free_port())], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env.update(
+        {
+            "APP_SERVER_SECRET_KEY": "s" * 40,
+            "HASH_KEY": "h" * 20,
+            "APPCONNECT_PROXY_CONFIGS": str(tmp_path),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+    )
+    done = subprocess.run(
+        [*APPCONNECT, "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr + done.stdout
     assert done.stderr.splitlines() == [

@@ -8,7 +8,8 @@ inspect. Routes, all under `/api`:
 * `GET   /api/people?phone=`               `{"people": [...]}` (exact phone match)
 * `GET   /api/people/search?q=`            `{"people": [...]}` (case-insensitive name part)
 * `POST  /api/people`                      `{"name", "phone", "kind"}` -> 201 the person
-* `POST  /api/activities`                  `{"person_id", "subject", "body", "kind", ...}` -> 201 `{"activity": {...}}`
+* `POST  /api/activities`                  `{"person_id", "subject", "body", "kind", ...}`
+  -> 201 `{"activity": {...}}`
 * `GET   /api/activities/{id}`             `{"activity": {...}}`
 * `PATCH /api/activities/{id}`             merges `subject`, `body`, `ended_at`, `outcome`, `deal`;
   `append_body` adds a line to `body`
@@ -43,8 +44,13 @@ class RestCrmStore:
     def add_person(self, name: str, phone: str, kind: str = "Lead") -> dict[str, Any]:
         with self.lock:
             person_id = next(self._ids)
-            person = {"id": person_id, "name": name, "phone": phone, "kind": kind,
-                      "created_at": "2026-01-05T09:00:00Z"}
+            person = {
+                "id": person_id,
+                "name": name,
+                "phone": phone,
+                "kind": kind,
+                "created_at": "2026-01-05T09:00:00Z",
+            }
             self.people[person_id] = person
             return dict(person)
 
@@ -79,8 +85,9 @@ def create_rest_crm_app(*, key: str = REST_CRM_KEY, store: RestCrmStore | None =
     async def me(request: Request) -> Response:
         if (answer := refused(request)) is not None:
             return answer
-        return JSONResponse({"user": {"id": 42, "name": "Agent Smith", "timezone": "Europe/London",
-                                      "role": "admin"}})
+        return JSONResponse(
+            {"user": {"id": 42, "name": "Agent Smith", "timezone": "Europe/London", "role": "admin"}}
+        )
 
     async def people(request: Request) -> Response:
         if (answer := refused(request)) is not None:
@@ -108,8 +115,10 @@ def create_rest_crm_app(*, key: str = REST_CRM_KEY, store: RestCrmStore | None =
             return body
         if not body.get("name") or not body.get("phone"):
             return JSONResponse({"error": "name and phone are required"}, status_code=422)
-        return JSONResponse(crm.add_person(str(body["name"]), str(body["phone"]), str(body.get("kind") or "Lead")),
-                            status_code=201)
+        return JSONResponse(
+            crm.add_person(str(body["name"]), str(body["phone"]), str(body.get("kind") or "Lead")),
+            status_code=201,
+        )
 
     async def create_activity(request: Request) -> Response:
         if (answer := refused(request)) is not None:
@@ -156,8 +165,13 @@ def create_rest_crm_app(*, key: str = REST_CRM_KEY, store: RestCrmStore | None =
     async def users(request: Request) -> Response:
         if (answer := refused(request)) is not None:
             return answer
-        return JSONResponse({"records": [{"user": {"id": 42}, "profile": {"name": "Agent Smith"},
-                                          "email": "agent@example.com"}]})
+        return JSONResponse(
+            {
+                "records": [
+                    {"user": {"id": 42}, "profile": {"name": "Agent Smith"}, "email": "agent@example.com"}
+                ]
+            }
+        )
 
     app = Starlette(
         routes=[

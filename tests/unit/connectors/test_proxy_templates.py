@@ -48,7 +48,9 @@ def test_get_by_path_root_empty_missing_nested() -> None:
 
 def test_render_deep_objects_and_lists() -> None:
     context = {"id": 42, "name": "Alice", "items": ["x", "y"]}
-    out = render_deep({"url": "/users/{{id}}", "body": {"name": "{{name}}", "tags": ["a", "{{items.1}}"]}}, context)
+    out = render_deep(
+        {"url": "/users/{{id}}", "body": {"name": "{{name}}", "tags": ["a", "{{items.1}}"]}}, context
+    )
     assert out == {"url": "/users/42", "body": {"name": "Alice", "tags": ["a", "y"]}}
     assert render_deep(None, context) is None
     assert render_deep(123, context) == 123
@@ -57,8 +59,19 @@ def test_render_deep_objects_and_lists() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(True, "true"), (False, "false"), (1.0, "1"), (1.5, "1.5"), (-0.25, "-0.25"), ({"a": 1}, "[object Object]"),
-     ([1, None, "x", [2, 3]], "1,,x,2,3"), (None, ""), (UNDEFINED, ""), (7, "7"), ("s", "s")],
+    [
+        (True, "true"),
+        (False, "false"),
+        (1.0, "1"),
+        (1.5, "1.5"),
+        (-0.25, "-0.25"),
+        ({"a": 1}, "[object Object]"),
+        ([1, None, "x", [2, 3]], "1,,x,2,3"),
+        (None, ""),
+        (UNDEFINED, ""),
+        (7, "7"),
+        ("s", "s"),
+    ],
 )
 def test_values_inside_text_convert_as_javascript_string(value: Any, text: str) -> None:
     assert js_string(value) == text
@@ -79,7 +92,9 @@ def test_url_values_are_encoded_as_one_path_segment() -> None:
     assert render_url("/s/{{q}}", context) == "/s/a%20b%3Fc%3Dd%23e"
     # a whole-template URL is text too, so a value can never become an absolute URL
     assert render_url("{{host}}", context) == "https%3A%2F%2Fevil.example"
-    assert join_url("https://api.example.com", render_url("{{host}}", context)).startswith("https://api.example.com/")
+    assert join_url("https://api.example.com", render_url("{{host}}", context)).startswith(
+        "https://api.example.com/"
+    )
 
 
 def test_templates_walk_only_mappings_and_lists_never_attributes() -> None:

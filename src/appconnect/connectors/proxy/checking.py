@@ -16,7 +16,9 @@ from appconnect.connectors.proxy.connector import proxy_connector_class
 __all__ = ["check_proxy_files"]
 
 
-def check_proxy_files(paths: Sequence[Path], *, environ: dict[str, str] | None = None) -> tuple[list[str], bool]:
+def check_proxy_files(
+    paths: Sequence[Path], *, environ: dict[str, str] | None = None
+) -> tuple[list[str], bool]:
     """The lines to print and whether every file passed."""
     from appconnect.testing import static_checks
 
@@ -29,8 +31,10 @@ def check_proxy_files(paths: Sequence[Path], *, environ: dict[str, str] | None =
             lines.append(f"FAIL {error}")
             ok = False
             continue
-        lines.append(f"ok {path}: valid proxy configuration for platform {config.name!r} "
-                     f"(operations: {', '.join(config.operations)})")
+        lines.append(
+            f"ok {path}: valid proxy configuration for platform {config.name!r} "
+            f"(operations: {', '.join(config.operations)})"
+        )
         connector = proxy_connector_class(config)(None)
         for result in static_checks(config.name, connector, connector.manifest):
             lines.append(result.line)

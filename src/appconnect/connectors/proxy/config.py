@@ -37,35 +37,96 @@ __all__ = [
 COMMON_INPUTS = frozenset({"user", "apiKey", "authHeader", "secretKey"})
 """Template keys every operation has (§8.4)."""
 
-_RING_SENSE = ("ringSenseTranscript", "ringSenseSummary", "ringSenseAIScore", "ringSenseBulletedSummary",
-               "ringSenseLink")
+_RING_SENSE = (
+    "ringSenseTranscript",
+    "ringSenseSummary",
+    "ringSenseAIScore",
+    "ringSenseBulletedSummary",
+    "ringSenseLink",
+)
 
 OPERATION_INPUTS: Mapping[str, frozenset[str]] = {
     "getUserInfo": frozenset({"additionalInfo", "hostname", "platform", "userEmail"}),
     "findContact": frozenset({"phoneNumber", "parsedPhoneNumber", "overridingFormat", "isExtension"}),
     "findContactWithName": frozenset({"name"}),
     "createContact": frozenset({"phoneNumber", "newContactName", "newContactType", "additionalSubmission"}),
-    "createCallLog": frozenset({
-        "contactInfo", "callLog", "note", "additionalSubmission", "aiNote", "transcript", "voicemailLink",
-        "voicemailMessageId", "composedLogDetails", "hashedAccountId", "isFromSSCL", "subject", "startTime",
-        "endTime", *_RING_SENSE,
-    }),
+    "createCallLog": frozenset(
+        {
+            "contactInfo",
+            "callLog",
+            "note",
+            "additionalSubmission",
+            "aiNote",
+            "transcript",
+            "voicemailLink",
+            "voicemailMessageId",
+            "composedLogDetails",
+            "hashedAccountId",
+            "isFromSSCL",
+            "subject",
+            "startTime",
+            "endTime",
+            *_RING_SENSE,
+        }
+    ),
     "getCallLog": frozenset({"thirdPartyLogId", "contactId"}),
-    "updateCallLog": frozenset({
-        "thirdPartyLogId", "existingCallLog", "recordingLink", "recordingDownloadLink", "voicemailLink",
-        "voicemailMessageId", "subject", "note", "startTime", "endTime", "duration", "result", "legs",
-        "aiNote", "transcript", "additionalSubmission", "composedLogDetails", "existingCallLogDetails",
-        "hashedAccountId", "isFromSSCL", *_RING_SENSE,
-    }),
+    "updateCallLog": frozenset(
+        {
+            "thirdPartyLogId",
+            "existingCallLog",
+            "recordingLink",
+            "recordingDownloadLink",
+            "voicemailLink",
+            "voicemailMessageId",
+            "subject",
+            "note",
+            "startTime",
+            "endTime",
+            "duration",
+            "result",
+            "legs",
+            "aiNote",
+            "transcript",
+            "additionalSubmission",
+            "composedLogDetails",
+            "existingCallLogDetails",
+            "hashedAccountId",
+            "isFromSSCL",
+            *_RING_SENSE,
+        }
+    ),
     "upsertCallDisposition": frozenset({"existingCallLog", "dispositions", "thirdPartyLogId"}),
-    "createMessageLog": frozenset({
-        "contactInfo", "message", "additionalSubmission", "recordingLink", "faxDocLink", "faxDownloadLink",
-        "imageLink", "videoLink", "creationTime", "composedLogDetails", "composedLogEntry", "subject",
-    }),
-    "updateMessageLog": frozenset({
-        "contactInfo", "existingMessageLog", "thirdPartyLogId", "message", "additionalSubmission",
-        "imageLink", "videoLink", "creationTime", "composedLogDetails", "composedLogEntry", "subject",
-    }),
+    "createMessageLog": frozenset(
+        {
+            "contactInfo",
+            "message",
+            "additionalSubmission",
+            "recordingLink",
+            "faxDocLink",
+            "faxDownloadLink",
+            "imageLink",
+            "videoLink",
+            "creationTime",
+            "composedLogDetails",
+            "composedLogEntry",
+            "subject",
+        }
+    ),
+    "updateMessageLog": frozenset(
+        {
+            "contactInfo",
+            "existingMessageLog",
+            "thirdPartyLogId",
+            "message",
+            "additionalSubmission",
+            "imageLink",
+            "videoLink",
+            "creationTime",
+            "composedLogDetails",
+            "composedLogEntry",
+            "subject",
+        }
+    ),
     "getUserList": frozenset(),
     "getLicenseStatus": frozenset({"userId", "platform"}),
     "unAuthorize": frozenset(),
@@ -124,7 +185,9 @@ def _semantic_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
             if "{{" in authority:
                 problems.append((f"{where}.url", "an absolute URL must not template its host"))
             elif url_host != host:
-                problems.append((f"{where}.url", f"host {url_host or '(none)'} is not the baseUrl host {host}"))
+                problems.append(
+                    (f"{where}.url", f"host {url_host or '(none)'} is not the baseUrl host {host}")
+                )
         elif url.startswith("//"):
             problems.append((f"{where}.url", "a scheme-relative URL is not allowed; use a path"))
         allowed = COMMON_INPUTS | OPERATION_INPUTS.get(name, frozenset())
@@ -132,31 +195,41 @@ def _semantic_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
             for template in template_paths(operation.get(part)):
                 first = template.split(".", 1)[0]
                 if first not in allowed:
-                    problems.append((
-                        f"{where}.{part}",
-                        f"{{{{{template}}}}} names no input of {name} (inputs: {', '.join(sorted(allowed))})",
-                    ))
+                    problems.append(
+                        (
+                            f"{where}.{part}",
+                            f"{{{{{template}}}}} names no input of {name} "
+                            f"(inputs: {', '.join(sorted(allowed))})",
+                        )
+                    )
         for part in ("auth",):
             credential = (operation.get(part) or {}).get("credentialTemplate")
             for template in template_paths(credential):
                 if template.split(".", 1)[0] not in allowed:
-                    problems.append((f"{where}.auth.credentialTemplate", f"{{{{{template}}}}} names no input"))
+                    problems.append(
+                        (f"{where}.auth.credentialTemplate", f"{{{{{template}}}}} names no input")
+                    )
     for template in template_paths(raw.get("auth", {}).get("credentialTemplate")):
         if template.split(".", 1)[0] not in COMMON_INPUTS | {"hostname", "additionalInfo"}:
             problems.append(("$.auth.credentialTemplate", f"{{{{{template}}}}} names no input"))
     for template in template_paths(raw.get("requestDefaults", {}).get("defaultHeaders")):
         if template.split(".", 1)[0] not in COMMON_INPUTS:
-            problems.append((
-                "$.requestDefaults.defaultHeaders",
-                f"{{{{{template}}}}} names no input common to every operation ({', '.join(sorted(COMMON_INPUTS))})",
-            ))
+            problems.append(
+                (
+                    "$.requestDefaults.defaultHeaders",
+                    f"{{{{{template}}}}} names no input common to every operation "
+                    f"({', '.join(sorted(COMMON_INPUTS))})",
+                )
+            )
     auth = raw.get("auth", {})
     if auth.get("type") == "oauth":
         for key in ("clientId", "tokenUrl"):
             if not auth.get(key):
                 problems.append(("$.auth", f"{key!r} is required for an oauth configuration"))
         if not auth.get("clientSecret") and not auth.get("clientSecretEnv"):
-            problems.append(("$.auth", "'clientSecretEnv' (or 'clientSecret') is required for an oauth configuration"))
+            problems.append(
+                ("$.auth", "'clientSecretEnv' (or 'clientSecret') is required for an oauth configuration")
+            )
     return problems
 
 
@@ -224,7 +297,8 @@ class ProxyConfig:
         """The platform's manifest fragment: the file's `manifest`, else one built from meta and auth."""
         given = self.raw.get("manifest")
         if isinstance(given, Mapping):
-            return json.loads(json.dumps(given))  # a deep copy
+            copied: dict[str, Any] = json.loads(json.dumps(given))  # a deep copy
+            return copied
         auth: dict[str, Any] = {"type": self.auth_type}
         if self.auth_type == "oauth":
             auth["oauth"] = {
@@ -234,9 +308,14 @@ class ProxyConfig:
                 **({"scope": self.auth["scopes"]} if self.auth.get("scopes") else {}),
             }
         else:
-            auth["apiKey"] = {"page": {"title": self.display_name, "content": [
-                {"const": "apiKey", "title": "API key", "type": "inputField", "required": True}
-            ]}}
+            auth["apiKey"] = {
+                "page": {
+                    "title": self.display_name,
+                    "content": [
+                        {"const": "apiKey", "title": "API key", "type": "inputField", "required": True}
+                    ],
+                }
+            }
         base = httpx.URL(self.base_url)
         return {
             "name": self.name,
@@ -288,7 +367,9 @@ def load_proxy_config(path: str | Path, *, environ: Mapping[str, str] | None = N
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ProxyConfigError(source, "$", f"cannot read the file: {error.__class__.__name__}: {error}") from error
+        raise ProxyConfigError(
+            source, "$", f"cannot read the file: {error.__class__.__name__}: {error}"
+        ) from error
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:

@@ -200,7 +200,9 @@ class ProxyConnector(BaseConnector):
         return self.config.log_format
 
     # -- the request (§8.4) -------------------------------------------------------------------
-    def _auth_value(self, auth: Mapping[str, Any], context: Mapping[str, Any], auth_header: str | None) -> str | None:
+    def _auth_value(
+        self, auth: Mapping[str, Any], context: Mapping[str, Any], auth_header: str | None
+    ) -> str | None:
         template = auth.get("credentialTemplate")
         scheme = auth.get("scheme")
         if template:
@@ -338,7 +340,9 @@ class ProxyConnector(BaseConnector):
         if answer is None:
             return CreateCallLogResult(log_id=None, return_message=NOT_SUPPORTED)
         log_id = _text_or_none(get_by_path(answer, self._mapping("createCallLog").get("idPath") or "body.id"))
-        return CreateCallLogResult(log_id=log_id, return_message=ReturnMessage("Call logged", "success", 2000))
+        return CreateCallLogResult(
+            log_id=log_id, return_message=ReturnMessage("Call logged", "success", 2000)
+        )
 
     async def update_call_log(self, call: UpdateCallLogInput, /) -> UpdateCallLogResult:
         start = call.start_time
@@ -346,8 +350,12 @@ class ProxyConnector(BaseConnector):
         link = call.existing_call_log
         inputs = {
             "thirdPartyLogId": link.third_party_log_id,
-            "existingCallLog": {"id": link.id, "sessionId": link.session_id, "thirdPartyLogId": link.third_party_log_id,
-                                "contactId": link.contact_id},
+            "existingCallLog": {
+                "id": link.id,
+                "sessionId": link.session_id,
+                "thirdPartyLogId": link.third_party_log_id,
+                "contactId": link.contact_id,
+            },
             "recordingLink": call.recording_link,
             "recordingDownloadLink": call.recording_download_link,
             "voicemailLink": call.voicemail_link,
@@ -369,13 +377,17 @@ class ProxyConnector(BaseConnector):
         answer = await self._request("updateCallLog", inputs, user=call.user, auth_header=call.auth_header)
         if answer is None:
             return UpdateCallLogResult(return_message=NOT_SUPPORTED)
-        return UpdateCallLogResult(updated_note=None, return_message=ReturnMessage("Call log updated.", "success", 3000))
+        return UpdateCallLogResult(
+            updated_note=None, return_message=ReturnMessage("Call log updated.", "success", 3000)
+        )
 
 
 # -- one mixin per optional operation --------------------------------------------------------------
 class _GetUserInfo(ProxyConnector, LogsIn):
     async def get_user_info(self, login: GetUserInfoInput, /) -> UserInfoResult:
-        additional = {key: value for key, value in login.additional_info.items() if key not in ("password", "apiKey")}
+        additional = {
+            key: value for key, value in login.additional_info.items() if key not in ("password", "apiKey")
+        }
         inputs = {
             "additionalInfo": dict(login.additional_info),
             "apiKey": login.api_key,
@@ -390,12 +402,20 @@ class _GetUserInfo(ProxyConnector, LogsIn):
         mapping = self._mapping("getUserInfo")
         raw_id = get_by_path(scope, mapping.get("idPath"))
         if not raw_id or raw_id is UNDEFINED or isinstance(raw_id, dict | list):
-            return UserInfoResult(successful=False, return_message=ReturnMessage(
-                f"Could not load user information from {login.platform}.", "warning", 3000))
+            return UserInfoResult(
+                successful=False,
+                return_message=ReturnMessage(
+                    f"Could not load user information from {login.platform}.", "warning", 3000
+                ),
+            )
         name = get_by_path(scope, mapping["namePath"]) if mapping.get("namePath") else UNDEFINED
-        timezone = get_by_path(scope, mapping["timezoneNamePath"]) if mapping.get("timezoneNamePath") else None
+        timezone = (
+            get_by_path(scope, mapping["timezoneNamePath"]) if mapping.get("timezoneNamePath") else None
+        )
         override = (
-            get_by_path(scope, mapping["overridingApiKeyPath"]) if mapping.get("overridingApiKeyPath") else None
+            get_by_path(scope, mapping["overridingApiKeyPath"])
+            if mapping.get("overridingApiKeyPath")
+            else None
         )
         for key, path in (mapping.get("platformAdditionalInfoPaths") or {}).items():
             value = get_by_path(scope, path)
@@ -431,19 +451,24 @@ def _contacts(answer: Mapping[str, Any], mapping: Mapping[str, Any]) -> tuple[Co
         contact_id = field(item, "idPath", "id")
         if contact_id in (None, "", UNDEFINED) or isinstance(contact_id, dict | list | bool):
             continue
-        additional = get_by_path(item, paths["additionalInfoPath"]) if paths.get("additionalInfoPath") else None
-        contacts.append(Contact(
-            id=contact_id,
-            name=js_string(_or(field(item, "namePath", "name"), "")),
-            phone=_text_or_none(field(item, "phonePath", "phone")),
-            type=js_string(_or(field(item, "typePath", "type"), "Contact")),
-            title=js_string(_or(field(item, "titlePath", "title"), "")),
-            company=js_string(_or(field(item, "companyPath", "company"), "")),
-            created_date=_text_or_none(field(item, "createdDatePath", "createdDate")),
-            most_recent_activity_date=_text_or_none(
-                field(item, "mostRecentActivityDatePath", "mostRecentActivityDate")),
-            additional_info=additional if isinstance(additional, Mapping) else None,
-        ))
+        additional = (
+            get_by_path(item, paths["additionalInfoPath"]) if paths.get("additionalInfoPath") else None
+        )
+        contacts.append(
+            Contact(
+                id=contact_id,
+                name=js_string(_or(field(item, "namePath", "name"), "")),
+                phone=_text_or_none(field(item, "phonePath", "phone")),
+                type=js_string(_or(field(item, "typePath", "type"), "Contact")),
+                title=js_string(_or(field(item, "titlePath", "title"), "")),
+                company=js_string(_or(field(item, "companyPath", "company"), "")),
+                created_date=_text_or_none(field(item, "createdDatePath", "createdDate")),
+                most_recent_activity_date=_text_or_none(
+                    field(item, "mostRecentActivityDatePath", "mostRecentActivityDate")
+                ),
+                additional_info=additional if isinstance(additional, Mapping) else None,
+            )
+        )
     return tuple(contacts)
 
 
@@ -488,7 +513,9 @@ class _CreateContact(ProxyConnector, CreatesContacts):
         answer = await self._request("createContact", inputs, user=new.user, auth_header=new.auth_header)
         mapping = self._mapping("createContact")
         message = ReturnMessage("Contact created", "success", 2000)
-        contact_id = get_by_path(answer, mapping["idPath"]) if answer is not None and mapping.get("idPath") else None
+        contact_id = (
+            get_by_path(answer, mapping["idPath"]) if answer is not None and mapping.get("idPath") else None
+        )
         if contact_id in (None, "", UNDEFINED) or isinstance(contact_id, dict | list | bool):
             return CreateContactResult(contact_info=None, return_message=message)
         return CreateContactResult(
@@ -528,14 +555,19 @@ class _UpsertCallDisposition(ProxyConnector, SetsDispositions):
     async def upsert_call_disposition(self, change: UpsertCallDispositionInput, /) -> DispositionResult:
         link = change.existing_call_log
         inputs = {
-            "existingCallLog": {"id": link.id, "sessionId": link.session_id,
-                                "thirdPartyLogId": link.third_party_log_id, "contactId": link.contact_id},
+            "existingCallLog": {
+                "id": link.id,
+                "sessionId": link.session_id,
+                "thirdPartyLogId": link.third_party_log_id,
+                "contactId": link.contact_id,
+            },
             "dispositions": change.dispositions.raw,
             "thirdPartyLogId": link.third_party_log_id,
         }
         await self._request("upsertCallDisposition", inputs, user=change.user, auth_header=change.auth_header)
         return DispositionResult(
-            log_id=link.third_party_log_id, return_message=ReturnMessage("Disposition updated", "success", 2000)
+            log_id=link.third_party_log_id,
+            return_message=ReturnMessage("Disposition updated", "success", 2000),
         )
 
 
@@ -544,7 +576,9 @@ def _message_context(message: Any) -> dict[str, Any] | None:
 
 
 class _LogsMessages(ProxyConnector, LogsMessages):
-    def _composed(self, log_input: CreateMessageLogInput | UpdateMessageLogInput) -> tuple[MessageLogContent, str]:
+    def _composed(
+        self, log_input: CreateMessageLogInput | UpdateMessageLogInput
+    ) -> tuple[MessageLogContent, str]:
         """The composed log (subject, whole body) and the entry of this message, in the log format.
 
         Empty for a `custom` format; a shared or selected conversation arrives composed already."""
@@ -557,13 +591,21 @@ class _LogsMessages(ProxyConnector, LogsMessages):
         who = contact.name or contact.phone_number or "unknown contact"
         offset = log_input.user.timezone_offset
         composed = compose_message_log(
-            [message.raw], log_format=self.config.log_format, contact_name=contact.name,
-            contact_number=contact.phone_number, timezone_offset=offset, media={message.id: log_input.media},
+            [message.raw],
+            log_format=self.config.log_format,
+            contact_name=contact.name,
+            contact_number=contact.phone_number,
+            timezone_offset=offset,
+            media={message.id: log_input.media},
             subject=message_log_subject(message.raw, contact_name=who, timezone_offset=offset),
         )
         entry = compose_message_log_entry(
-            message.raw, log_format=self.config.log_format, contact_name=contact.name,
-            contact_number=contact.phone_number, timezone_offset=offset, media=log_input.media,
+            message.raw,
+            log_format=self.config.log_format,
+            contact_name=contact.name,
+            contact_number=contact.phone_number,
+            timezone_offset=offset,
+            media=log_input.media,
         )
         return composed, entry
 
@@ -580,7 +622,9 @@ class _LogsMessages(ProxyConnector, LogsMessages):
             "faxDownloadLink": media.fax_download_link,
             "imageLink": media.image_link,
             "videoLink": media.video_link,
-            "creationTime": _iso(_parse_time(message.creation_time)) if message is not None else _iso(datetime.now(UTC)),
+            "creationTime": _iso(_parse_time(message.creation_time))
+            if message is not None
+            else _iso(datetime.now(UTC)),
             "composedLogDetails": content.body,
             "composedLogEntry": entry,
             "subject": content.subject,
@@ -590,8 +634,12 @@ class _LogsMessages(ProxyConnector, LogsMessages):
         )
         if answer is None:
             return CreateMessageLogResult(log_id=None, return_message=NOT_SUPPORTED)
-        log_id = _text_or_none(get_by_path(answer, self._mapping("createMessageLog").get("idPath") or "body.id"))
-        return CreateMessageLogResult(log_id=log_id, return_message=ReturnMessage("Message logged", "success", 1000))
+        log_id = _text_or_none(
+            get_by_path(answer, self._mapping("createMessageLog").get("idPath") or "body.id")
+        )
+        return CreateMessageLogResult(
+            log_id=log_id, return_message=ReturnMessage("Message logged", "success", 1000)
+        )
 
     async def update_message_log(self, log_input: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
         media = log_input.media
@@ -600,15 +648,20 @@ class _LogsMessages(ProxyConnector, LogsMessages):
         content, entry = self._composed(log_input)
         inputs = {
             "contactInfo": _contact_context(log_input.contact_info),
-            "existingMessageLog": {"id": link.id, "conversationId": link.conversation_id,
-                                   "conversationLogId": link.conversation_log_id,
-                                   "thirdPartyLogId": link.third_party_log_id},
+            "existingMessageLog": {
+                "id": link.id,
+                "conversationId": link.conversation_id,
+                "conversationLogId": link.conversation_log_id,
+                "thirdPartyLogId": link.third_party_log_id,
+            },
             "thirdPartyLogId": link.third_party_log_id,
             "message": _message_context(message),
             "additionalSubmission": _submission(log_input.additional_submission),
             "imageLink": media.image_link,
             "videoLink": media.video_link,
-            "creationTime": _iso(_parse_time(message.creation_time)) if message is not None else _iso(datetime.now(UTC)),
+            "creationTime": _iso(_parse_time(message.creation_time))
+            if message is not None
+            else _iso(datetime.now(UTC)),
             "composedLogDetails": content.body,
             "composedLogEntry": entry,
             "subject": content.subject,
@@ -646,11 +699,13 @@ class _GetUserList(ProxyConnector, ListsUsers):
             if user_id in (None, "", UNDEFINED) or isinstance(user_id, dict | list | bool):
                 continue
             email = get_by_path(item, mapping.get("emailPath") or "email")
-            users.append(CrmUser(
-                id=user_id,
-                name=js_string(get_by_path(item, mapping.get("namePath") or "name")),
-                email=_text_or_none(email),
-            ))
+            users.append(
+                CrmUser(
+                    id=user_id,
+                    name=js_string(get_by_path(item, mapping.get("namePath") or "name")),
+                    email=_text_or_none(email),
+                )
+            )
         return users
 
 
@@ -664,7 +719,9 @@ class _GetLicenseStatus(ProxyConnector, ReportsLicenseStatus):
         scope = answer or {}
         valid = get_by_path(scope, mapping.get("isLicenseValidPath") or "body.isLicenseValid")
         status = get_by_path(scope, mapping.get("licenseStatusPath") or "body.licenseStatus")
-        description = get_by_path(scope, mapping.get("licenseStatusDescriptionPath") or "body.licenseStatusDescription")
+        description = get_by_path(
+            scope, mapping.get("licenseStatusDescriptionPath") or "body.licenseStatusDescription"
+        )
         return LicenseStatus(
             is_license_valid=valid is True,
             license_status=js_string(status),
@@ -695,8 +752,13 @@ class _OAuth(ProxyConnector, UsesOAuth):
 
 
 class _OAuthInBody(ProxyConnector, OverridesOAuthRequest):
-    async def get_overriding_oauth_option(self, login: OAuthOptionInput, /) -> OAuthTokenRequestOverride | None:
-        body = {"client_id": login.oauth_info.client_id, "client_secret": login.oauth_info.client_secret or ""}
+    async def get_overriding_oauth_option(
+        self, login: OAuthOptionInput, /
+    ) -> OAuthTokenRequestOverride | None:
+        body = {
+            "client_id": login.oauth_info.client_id,
+            "client_secret": login.oauth_info.client_secret or "",
+        }
         if login.state:
             body["state"] = login.state
         return OAuthTokenRequestOverride(headers={"Authorization": None}, body=body)
@@ -734,6 +796,10 @@ def proxy_connector_class(config: ProxyConfig) -> type[ProxyConnector]:
         bases.append(_OAuth)
         if config.auth.get("tokenEndpointAuthMethod") == "client_secret_post":
             bases.append(_OAuthInBody)
-    attributes = {"name": config.name, "config": config, "__doc__": f"Proxy connector {config.name} ({config.source})."}
+    attributes = {
+        "name": config.name,
+        "config": config,
+        "__doc__": f"Proxy connector {config.name} ({config.source}).",
+    }
     cls: type[ProxyConnector] = type(f"ProxyConnector_{config.name}", (*bases, ProxyConnector), attributes)
     return cls

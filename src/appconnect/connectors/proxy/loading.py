@@ -50,9 +50,13 @@ def register_proxy_configs(
     for path in proxy_config_files(entries):
         config = load_proxy_config(path)
         if config.name in names:
-            raise ProxyConfigError(config.source, "$.meta.name", f"{config.name!r} is also the name in {names[config.name]}")
+            raise ProxyConfigError(
+                config.source, "$.meta.name", f"{config.name!r} is also the name in {names[config.name]}"
+            )
         if registry.has(config.name):
-            raise ProxyConfigError(config.source, "$.meta.name", f"{config.name!r} is already a registered connector")
+            raise ProxyConfigError(
+                config.source, "$.meta.name", f"{config.name!r} is already a registered connector"
+            )
         names[config.name] = config.source
         configs.append(config)
     for config in configs:

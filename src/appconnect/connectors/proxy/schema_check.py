@@ -47,8 +47,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def schema_errors(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None,
-                  path: str = "$") -> Iterator[tuple[str, str]]:
+def schema_errors(
+    value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None, path: str = "$"
+) -> Iterator[tuple[str, str]]:
     """Yield `(json_path, reason)` for every rule of `schema` that `value` breaks, in document order."""
     root = root if root is not None else schema
     if "$ref" in schema:
@@ -88,8 +89,9 @@ def schema_errors(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]
             yield from schema_errors(item, schema["items"], root, _child(path, index))
 
 
-def _object_errors(value: dict[str, Any], schema: Mapping[str, Any], root: Mapping[str, Any],
-                   path: str) -> Iterator[tuple[str, str]]:
+def _object_errors(
+    value: dict[str, Any], schema: Mapping[str, Any], root: Mapping[str, Any], path: str
+) -> Iterator[tuple[str, str]]:
     for key in schema.get("required", ()):
         if key not in value:
             yield path, f"{key!r} is required"
