@@ -275,3 +275,54 @@ def test_serve_refuses_an_invalid_configuration_in_one_line(tmp_path: Path) -> N
         "GET, POST, PUT, PATCH, DELETE, get, post, put, patch, delete"
     ]
     assert not (tmp_path / "appconnect.db").exists()
+
+
+def create_portal_app(configs: dict[str, Any]) -> Any:
+    """A stand-in Developer Portal serving proxy configurations by id (404 for any other id)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    async def proxy_config(request: Request) -> Response:
+        found = configs.get(request.path_params["proxy_id"])
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(found)
+
+    return Starlette(routes=[Route("/public-api/connectors/{proxy_id}/proxyConfig", proxy_config)])
+
+
+async def test_a_login_proxy_id_is_fetched_from_the_portal_cached_and_resolved_later_from_the_user(
+    live_server: Any, rest_crm: FakeCrmServer, fake_crm_factory: FakeCrmFactory
+) -> None:
+    crm = store_of(rest_crm)
+    ann = crm.add_person("Ann Example", ANN)
+    config = sample_config()
+    config["requestDefaults"]["baseUrl"] = rest_crm.url("/api")
+    config["requestDefaults"]["defaultHeaders"]["X-Connector-Secret"] = "{{secretKey}}"
+    portal = fake_crm_factory(
+        create_portal_app({"p-restcrm": {"proxyConfig": config, "secretKey": "portal-s3cret"}})
+    )
+    first = live_server(developer_portal_url=portal.url("/public-api"))
+    async with httpx.AsyncClient(base_url=first.url, timeout=20) as client:
+        unknown = await client.post(
+            "/apiKeyLogin", json={"platform": "ghostcrm", "apiKey": REST_CRM_KEY, "proxyId": "p-ghost"}
+        )
+        assert unknown.status_code == 400 and "Connector not found for platform: ghostcrm" in unknown.text
+        answer = await client.post(
+            "/apiKeyLogin", json={"platform": "portalcrm", "apiKey": REST_CRM_KEY, "proxyId": "p-restcrm"}
+        )
+        assert answer.status_code == 200, answer.text
+        auth = {"Authorization": f"Bearer {answer.json()['jwtToken']}"}
+        found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
+        assert found["successful"] is True and found["contact"][0]["id"] == ann["id"], found
+        assert len(portal.requests_to("GET", "/public-api/connectors/p-restcrm/proxyConfig")) == 1  # cached
+        assert rest_crm.requests_to("GET", "/api/people")[-1].headers["x-connector-secret"] == "portal-s3cret"
+
+    # Another process (a restart, a second worker) knows the platform only from the stored user's proxyId.
+    second = live_server(developer_portal_url=portal.url("/public-api"))
+    async with httpx.AsyncClient(base_url=second.url, timeout=20) as client:
+        found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
+        assert found["successful"] is True and found["contact"][0]["id"] == ann["id"], found
+        assert len(portal.requests_to("GET", "/public-api/connectors/p-restcrm/proxyConfig")) == 2
