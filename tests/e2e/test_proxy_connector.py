@@ -326,3 +326,86 @@ async def test_a_login_proxy_id_is_fetched_from_the_portal_cached_and_resolved_l
         found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
         assert found["successful"] is True and found["contact"][0]["id"] == ann["id"], found
         assert len(portal.requests_to("GET", "/public-api/connectors/p-restcrm/proxyConfig")) == 2
+
+
+def oauth_config(crm: FakeCrmServer) -> dict[str, Any]:
+    """A proxy configuration for the fake OAuth CRM (client secret from the environment)."""
+    from tests.fakes.oauth_crm import CLIENT_ID, PLATFORM, REDIRECT_URI
+
+    return {
+        "meta": {"name": PLATFORM, "displayName": "OAuth CRM", "logFormat": "text/plain"},
+        "auth": {
+            "type": "oauth",
+            "clientId": CLIENT_ID,
+            "clientSecretEnv": "OAUTH_CRM_SECRET",
+            "tokenUrl": crm.url("/oauth/token"),
+            "redirectUri": REDIRECT_URI,
+            "authorizationUri": crm.url("/oauth/authorize"),
+        },
+        "requestDefaults": {"baseUrl": crm.base_url},
+        "operations": {
+            "getUserInfo": {
+                "url": "/me",
+                "responseMapping": {
+                    "idPath": "body.id",
+                    "namePath": "body.name",
+                    "timezoneNamePath": "body.timezone",
+                },
+            },
+            "findContact": {
+                "url": "/contacts",
+                "query": {"phone": "{{phoneNumber}}"},
+                "responseMapping": {"listPath": "body"},
+            },
+            "createCallLog": {
+                "method": "POST",
+                "url": "/activities",
+                "body": {"contact": "{{contactInfo.id}}", "note": "{{composedLogDetails}}"},
+            },
+            "updateCallLog": {
+                "method": "PUT",
+                "url": "/activities/{{thirdPartyLogId}}",
+                "body": {"note": "{{composedLogDetails}}"},
+            },
+        },
+    }
+
+
+async def test_an_oauth_proxy_logs_in_refreshes_an_expiring_token_and_retries_after_a_401(
+    live_server: Any, fake_crm_factory: FakeCrmFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes.oauth_crm import (
+        CLIENT_SECRET,
+        OAuthCrmState,
+        callback_query,
+        create_oauth_crm_app,
+        refresh_requests,
+    )
+
+    state = OAuthCrmState()
+    crm = fake_crm_factory(create_oauth_crm_app(state))
+    path = tmp_path / "oauthcrm.json"
+    path.write_text(json.dumps(oauth_config(crm)), encoding="utf-8")
+    monkeypatch.setenv("OAUTH_CRM_SECRET", CLIENT_SECRET)
+    server = live_server(proxy_configs=(str(path),))
+    state.login_expires_in = 60  # inside the two-minute margin: due for a refresh
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        manifest = (await client.get("/crmManifest", params={"platformName": "oauthcrm"})).json()
+        assert manifest["platforms"]["oauthcrm"]["auth"]["type"] == "oauth"
+        answer = await client.get(
+            "/oauth-callback", params=callback_query(state.issue_code()), headers={"rc-extension-id": "h-ext"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["name"] == "Ada Lovelace"
+        auth = {"Authorization": f"Bearer {answer.json()['jwtToken']}"}
+        found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
+        assert found["successful"] is True and found["contact"][0]["id"] == 7, found
+        assert len(refresh_requests(crm)) == 1
+        fresh = crm.requests_to("GET", "/contacts")[-1].headers["authorization"]
+        assert fresh.startswith("Bearer ")
+
+        state.expire(fresh.removeprefix("Bearer "))  # the CRM now answers 401 to that token
+        again = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
+        assert again["successful"] is True, again
+        assert len(refresh_requests(crm)) == 2
+        assert crm.requests_to("GET", "/contacts")[-1].headers["authorization"] != fresh

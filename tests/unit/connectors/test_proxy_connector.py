@@ -503,3 +503,41 @@ def test_the_shipped_schema_is_draft_2020_12_and_accepts_the_sample() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert config_problems(sample()) == []
     assert not isinstance(parse_proxy_config(sample(), "s.json"), Exception)
+
+
+def test_basic_auth_from_a_username_kept_at_login_and_the_key() -> None:
+    """HTTP Basic `username:key`: the login's form field signs getUserInfo, the saved one later calls."""
+    raw = minimal(
+        getUserInfo={
+            "url": "/me",
+            "auth": {"scheme": "Basic", "credentialTemplate": "{{additionalInfo.username}}:{{apiKey}}"},
+            "responseMapping": {"idPath": "body.id"},
+        }
+    )
+    raw["auth"] = {
+        "type": "apiKey",
+        "scheme": "Basic",
+        "credentialTemplate": "{{user.platformAdditionalInfo.username}}:{{apiKey}}",
+    }
+    assert config_problems(raw) == []
+    connector = connector_of(raw)
+    login = connector.build_request(
+        "getUserInfo",
+        {"apiKey": "k1", "additionalInfo": {"username": "ada"}},
+        user=None,
+        auth_header="Basic ignored",
+    )
+    assert (
+        login is not None
+        and login["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ada:k1").decode()
+    )
+    later = connector.build_request(
+        "createCallLog",
+        {},
+        user=user(access_token="k1", platform_additional_info={"username": "ada"}),
+        auth_header="Basic ignored",
+    )
+    assert (
+        later is not None
+        and later["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ada:k1").decode()
+    )
