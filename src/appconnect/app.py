@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         app.state.context = ServerContext(
             settings=settings, secrets=secrets, store=store, registry=registry, tokens=tokens, http=http
         )
+        app.state.context.proxy_portal = _proxy_portal(settings, http)
         connectors = [registry.get(name) for name in registry.platforms()]
         for name, connector in zip(registry.platforms(), connectors, strict=True):
             try:
@@ -181,6 +182,13 @@ def build_registry(
         registry.load_factories(settings.extra_connectors, connector_context)
     except Exception as error:
         raise ConfigurationError(f"APPCONNECT_EXTRA_CONNECTORS: {one_line(error)}") from error
+    if settings.proxy_configs:
+        from appconnect.connectors.proxy import ProxyConfigError, register_proxy_configs
+
+        try:
+            register_proxy_configs(registry, connector_context, settings.proxy_configs)
+        except (ProxyConfigError, RegistryError) as error:
+            raise ConfigurationError(f"APPCONNECT_PROXY_CONFIGS: {one_line(error)}") from error
     if configure is not None:
         configure(registry, connector_context)
     unknown = [name for name in settings.connectors if not registry.has(name)]
@@ -198,6 +206,17 @@ def build_registry(
         {version: {k: v for k, v in entry.items() if k != "global"} for version, entry in notes.items()}
     )
     return registry
+
+
+def _proxy_portal(settings: Settings, http: CrmHttp) -> Any:
+    """The resolver of login `proxyId`s (spec platform §8.1), on the configurable portal URL."""
+    from appconnect.connectors.proxy.portal import DEFAULT_PROXY_CONFIG_PATH, ProxyPortal
+
+    url = settings.proxy_config_url or settings.developer_portal_url.rstrip("/") + DEFAULT_PROXY_CONFIG_PATH
+    try:
+        return ProxyPortal(http, url, ttl_seconds=settings.proxy_config_ttl_seconds)
+    except ValueError as error:
+        raise ConfigurationError(f"APPCONNECT_PROXY_CONFIG_URL: {one_line(error)}") from error
 
 
 #: Built-in connectors that production serves only when `APPCONNECT_CONNECTORS` names them: the

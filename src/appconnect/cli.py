@@ -144,8 +144,24 @@ def check(
     platform: str | None = typer.Option(
         None, help="Check only this platform (default: every registered one)."
     ),
+    proxy: list[Path] = typer.Option(
+        [],
+        "--proxy",
+        help="Validate this proxy connector configuration file offline (repeatable).",
+    ),
 ) -> None:
-    """Run the conformance kit's static checks on every registered connector; exit 1 on any failure."""
+    """Run the conformance kit's static checks on every registered connector; exit 1 on any failure.
+
+    With `--proxy FILE`: validate that proxy configuration (schema, hosts, template inputs) and run
+    the static checks on the connector it makes, without the server's configuration or network.
+    """
+    if proxy:
+        from appconnect.connectors.proxy.checking import check_proxy_files
+
+        lines, ok = check_proxy_files(proxy)
+        for line in lines:
+            typer.echo(line)
+        raise typer.Exit(0 if ok else 1)
     from appconnect.app import build_registry
     from appconnect.connectors.registry import ManifestNotFound, RegistryError
     from appconnect.crm_http import CrmHttp

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     state_file: Path = Field(default=Path(".appconnect/state.json"), validation_alias="APPCONNECT_STATE_FILE")
     connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_CONNECTORS")
     extra_connectors: CsvList = Field(default=(), validation_alias="APPCONNECT_EXTRA_CONNECTORS")
+    proxy_configs: CsvList = Field(default=(), validation_alias="APPCONNECT_PROXY_CONFIGS")
+    """Proxy (declarative) connector configurations: JSON files and/or directories of them."""
+    proxy_config_url: str | None = Field(default=None, validation_alias="APPCONNECT_PROXY_CONFIG_URL")
+    """Where a login's `proxyId` configuration is fetched (`{proxyId}` in it); default: the portal's."""
+    proxy_config_ttl_seconds: float = Field(
+        default=300.0, ge=0, validation_alias="APPCONNECT_PROXY_CONFIG_TTL"
+    )
     sample_crm_database_url: str = Field(
         default="sqlite:///appconnect-sample-crm.db", validation_alias="SAMPLE_CRM_DATABASE_URL"
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -25,6 +26,9 @@ from appconnect.api.responses import (
 )
 from appconnect.api.session import ANONYMOUS, RequestSession
 from appconnect.services.context import ServerContext
+from appconnect.services.proxy_connectors import ensure_proxy_for_user
+
+log = structlog.get_logger(__name__)
 
 
 # The dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker
@@ -86,7 +90,19 @@ class RequireSession:
         text = self.refusal(session)
         if text is not None or session.claims is None:
             raise SessionRefused(text or PLEASE_AUTHORIZE)
-        return SignedIn(user_id=session.claims.user_id, platform=session.claims.platform or "")
+        signed_in = SignedIn(user_id=session.claims.user_id, platform=session.claims.platform or "")
+        # A Developer Portal proxy platform this process has not seen yet: resolve it from the user.
+        context = getattr(request.app.state, "context", None)
+        if context is not None and context.proxy_portal is not None:
+            try:
+                await ensure_proxy_for_user(context, signed_in.user_id, signed_in.platform)
+            except Exception as error:  # the route then answers as for an unknown platform
+                log.warning(
+                    "proxy platform not resolved",
+                    platform=signed_in.platform,
+                    error_type=type(error).__name__,
+                )
+        return signed_in
 
 
 CurrentSession = Annotated[SignedIn, Depends(RequireSession())]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from appconnect.config import Secrets, Settings
 from appconnect.connectors.registry import ConnectorRegistry
@@ -22,3 +23,5 @@ class ServerContext:
     http: CrmHttp
     account_data_flights: dict[tuple[str, str, str], asyncio.Lock] = field(default_factory=dict)
     """Per (account, platform, key): concurrent account-data fetches of this process share one."""
+    proxy_portal: Any = None
+    """The `ProxyPortal` resolving login `proxyId`s to proxy connectors (None: proxies by file only)."""

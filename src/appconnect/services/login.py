@@ -59,6 +59,7 @@ from appconnect.services.messages import (
     warning,
 )
 from appconnect.services.oauth import OAuthError, exchange_code, oauth_info_from, override_from
+from appconnect.services.proxy_connectors import ensure_proxy_for_login
 from appconnect.services.replies import Reply, error, text
 from appconnect.services.ringcentral import RcIdentity, rc_identity
 
@@ -229,6 +230,7 @@ async def oauth_callback(
     platform = state.get("platform") or _legacy_platform(callback_uri, raw_state)
     if not platform:
         return text("Missing platform name")
+    await ensure_proxy_for_login(context, platform, query.get("proxyId") or None)
     connector = context.registry.get(platform)
     hostname = query.get("hostname") or state.get("hostname") or None
     token_url = query.get("tokenUrl") or None
@@ -333,6 +335,7 @@ async def api_key_login(
     portal: managed_auth.PortalSource,
 ) -> Reply:
     """Verify the key with the CRM (`get_user_info`), save the user, and issue a session JWT."""
+    await ensure_proxy_for_login(context, platform, proxy_id)  # a Developer Portal proxy
     connector = context.registry.get(platform)
     refused = await _first_unsafe_host(context, connector, platform, {"hostname": hostname})
     if refused is not None:
