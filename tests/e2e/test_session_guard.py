@@ -21,6 +21,7 @@ from appconnect.docs import session_routes
 from tests.conftest import TEST_SECRET
 
 PLEASE = "Please go to Settings and authorize CRM platform"
+UNAUTHORIZED = '{"error":"Unauthorized"}'  # the call-down routes answer an invalid query token in JSON
 
 # (method, path, text for an invalid legacy `jwtToken` query parameter)
 PROTECTED = [
@@ -44,6 +45,10 @@ PROTECTED = [
     ("GET", "/admin/settings", "User not found"),
     ("GET", "/admin/managedAuth", "User not found"),
     ("POST", "/admin/managedAuth", "User not found"),
+    ("GET", "/calldown", UNAUTHORIZED),
+    ("POST", "/calldown", UNAUTHORIZED),
+    ("PATCH", "/calldown/{entry_id}", UNAUTHORIZED),
+    ("DELETE", "/calldown/{entry_id}", UNAUTHORIZED),
 ]
 WITH_BODY = [(method, path, text) for method, path, text in PROTECTED if method in ("POST", "PATCH", "PUT")]
 
