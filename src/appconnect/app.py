@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
+from appconnect.api import admin_features as admin_features_api
 from appconnect.api import call_down as call_down_api
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
@@ -240,4 +241,5 @@ def _routers() -> list[Any]:
         call_logs.router,
         message_logs.router,
         call_down_api.router,
+        admin_features_api.router,
     ]

@@ -1,0 +1,96 @@
+"""More admin routes (spec platform §5.3, §5.4, §3.6): user mapping, server-side logging settings,
+managed-auth options.
+
+Each route checks the App Connect session first (where it needs one, before the body is read),
+then the user, then the caller's RingCentral admin role (403 `Admin validation failed`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+
+from appconnect.api.deps import (
+    ContextDep,
+    CurrentSession,
+    CurrentSessionUserNotFound,
+    SessionRoute,
+    rc_access_token,
+)
+from appconnect.api.responses import plain, reply, result
+from appconnect.contract import WireModel
+from appconnect.services import server_logging, user_mapping
+from appconnect.services.outcomes import Outcome
+from appconnect.services.replies import Reply
+
+router = APIRouter(tags=["admin"], route_class=SessionRoute)
+
+
+class UserMappingRequest(WireModel):
+    rc_extension_list: Any = Field(default=None, alias="rcExtensionList")
+    rc_access_token: Any = Field(default=None, alias="rcAccessToken")
+
+
+class ServerLoggingUpdate(WireModel):
+    additional_field_values: Any = Field(default=None, alias="additionalFieldValues")
+    rc_access_token: Any = Field(default=None, alias="rcAccessToken")
+
+
+def _answer(answer: Reply | Outcome) -> Response:
+    if isinstance(answer, Outcome):
+        return result(answer.body, revoked=answer.revoked)
+    return reply(answer)
+
+
+async def _map(
+    body: UserMappingRequest, request: Request, context: ContextDep, user_id: str, *, reinitialize: bool
+) -> Response:
+    answer = await user_mapping.map_users(
+        context,
+        user_id=user_id,
+        rc_access_token=rc_access_token(request, body.rc_access_token),
+        rc_extension_list=body.rc_extension_list,
+        reinitialize=reinitialize,
+    )
+    return _answer(answer)
+
+
+@router.post("/admin/userMapping")
+async def post_user_mapping(
+    body: UserMappingRequest, request: Request, context: ContextDep, session: CurrentSessionUserNotFound
+) -> Response:
+    return await _map(body, request, context, session.user_id, reinitialize=False)
+
+
+@router.post("/admin/reinitializeUserMapping")
+async def reinitialize_user_mapping(
+    body: UserMappingRequest, request: Request, context: ContextDep, session: CurrentSessionUserNotFound
+) -> Response:
+    return await _map(body, request, context, session.user_id, reinitialize=True)
+
+
+@router.get("/admin/serverLoggingSettings")
+async def get_server_logging_settings(
+    request: Request, context: ContextDep, session: CurrentSession
+) -> Response:
+    answer = await server_logging.settings(
+        context, user_id=session.user_id, rc_access_token=rc_access_token(request)
+    )
+    return reply(answer)
+
+
+@router.post("/admin/serverLoggingSettings")
+async def post_server_logging_settings(
+    body: ServerLoggingUpdate, request: Request, context: ContextDep, session: CurrentSession
+) -> Response:
+    if body.additional_field_values is None:
+        return plain(server_logging.MISSING_VALUES, 400)
+    answer = await server_logging.update(
+        context,
+        user_id=session.user_id,
+        rc_access_token=rc_access_token(request, body.rc_access_token),
+        values=body.additional_field_values,
+    )
+    return reply(answer)
