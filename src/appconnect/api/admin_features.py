@@ -21,7 +21,8 @@ from appconnect.api.deps import (
 )
 from appconnect.api.responses import plain, reply, result
 from appconnect.contract import WireModel
-from appconnect.services import server_logging, user_mapping
+from appconnect.services import managed_auth_options, server_logging, user_mapping
+from appconnect.services.managed_auth import PortalSource
 from appconnect.services.outcomes import Outcome
 from appconnect.services.replies import Reply
 
@@ -92,5 +93,36 @@ async def post_server_logging_settings(
         user_id=session.user_id,
         rc_access_token=rc_access_token(request, body.rc_access_token),
         values=body.additional_field_values,
+    )
+    return reply(answer)
+
+
+class ManagedAuthOptionsRequest(WireModel):
+    field_const: Any = Field(default=None, alias="fieldConst")
+    account_values: Any = Field(default=None, alias="accountValues")
+    rc_access_token: Any = Field(default=None, alias="rcAccessToken")
+
+
+@router.post("/admin/managedAuth/options")
+async def post_managed_auth_options(
+    body: ManagedAuthOptionsRequest,
+    request: Request,
+    context: ContextDep,
+    platform: str | None = None,
+    connectorId: str | None = None,
+    devRcAccountId: str | None = None,
+    isPrivate: str | None = None,
+) -> Response:
+    answer = await managed_auth_options.options(
+        context,
+        platform=platform,
+        field_const=body.field_const,
+        account_values=body.account_values,
+        rc_access_token=rc_access_token(request, body.rc_access_token),
+        source=PortalSource(
+            connector_id=connectorId or None,
+            dev_rc_account_id=devRcAccountId or None,
+            is_private=isPrivate == "true",
+        ),
     )
     return reply(answer)
