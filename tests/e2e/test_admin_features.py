@@ -291,6 +291,9 @@ ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/admin/reinitializeUserMapping", {"rcExtensionList": [{"id": 1, "email": "ada@example.test"}]}),
     ("GET", "/admin/serverLoggingSettings", None),
     ("POST", "/admin/serverLoggingSettings", {"additionalFieldValues": {"activityOwner": "evil"}}),
+    ("POST", "/admin/managedOAuth/cache", {"values": {"clientId": "evil", "clientSecret": "evil"}}),
+    ("DELETE", "/admin/managedOAuth/cache", None),
+    ("DELETE", "/admin/managedOAuth/account?platform=admincrm", None),
 ]
 
 
@@ -300,6 +303,8 @@ async def _account_state(settings: Settings) -> tuple[Any, ...]:
         return (
             await store.admin_configs.get_public(HASHED_ACCOUNT),
             (await store.managed_auth.org_values(str(ACCOUNT_ID), "admincrm")).fields,
+            await store.managed_oauth.account_values(str(ACCOUNT_ID), "admincrm"),
+            await store.managed_oauth.pending_values(str(ACCOUNT_ID)),
         )
     finally:
         await store.close()
@@ -323,7 +328,14 @@ async def test_a_non_admin_is_refused_and_nothing_changes(
     client: httpx.AsyncClient, settings: Settings, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
     auth = await login(client, "agent-key")
+    store = Store.open(settings.database_url, TEST_SECRET)
+    try:  # something to lose: a staged and an account OAuth client
+        await store.managed_oauth.put_pending(str(ACCOUNT_ID), {"clientId": "staged"})
+        await store.managed_oauth.put_account(str(ACCOUNT_ID), "admincrm", {"clientId": "own"})
+    finally:
+        await store.close()
     before = await _account_state(settings)
+    assert before[2] == {"clientId": "own"} and before[3] == {"clientId": "staged"}
     kwargs: dict[str, Any] = {} if body is None else {"json": body}
     answer = await client.request(method, path, headers={**auth, **rc(AGENT_TOKEN)}, **kwargs)
     assert (answer.status_code, answer.text) == (403, "Admin validation failed")

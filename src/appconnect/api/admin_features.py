@@ -21,7 +21,7 @@ from appconnect.api.deps import (
 )
 from appconnect.api.responses import plain, reply, result
 from appconnect.contract import WireModel
-from appconnect.services import managed_auth_options, server_logging, user_mapping
+from appconnect.services import managed_auth_options, managed_oauth, server_logging, user_mapping
 from appconnect.services.managed_auth import PortalSource
 from appconnect.services.outcomes import Outcome
 from appconnect.services.replies import Reply
@@ -125,4 +125,42 @@ async def post_managed_auth_options(
             is_private=isPrivate == "true",
         ),
     )
+    return reply(answer)
+
+
+class ManagedOAuthValues(WireModel):
+    values: Any = None
+    rc_access_token: Any = Field(default=None, alias="rcAccessToken")
+
+
+@router.get("/oauthManagedAuthState")
+async def oauth_managed_auth_state(
+    request: Request, context: ContextDep, platform: str | None = None
+) -> Response:
+    if not platform:
+        return plain("Missing platform name", 400)
+    token = rc_access_token(request)
+    if not token:
+        return plain("Missing RingCentral access token", 400)
+    return reply(await managed_oauth.state(context, platform=platform, rc_access_token=token))
+
+
+@router.post("/admin/managedOAuth/cache")
+async def stage_managed_oauth(body: ManagedOAuthValues, request: Request, context: ContextDep) -> Response:
+    answer = await managed_oauth.stage(
+        context, rc_access_token=rc_access_token(request, body.rc_access_token), values=body.values
+    )
+    return reply(answer)
+
+
+@router.delete("/admin/managedOAuth/cache")
+async def unstage_managed_oauth(request: Request, context: ContextDep) -> Response:
+    return reply(await managed_oauth.unstage(context, rc_access_token=rc_access_token(request)))
+
+
+@router.delete("/admin/managedOAuth/account")
+async def forget_managed_oauth(
+    request: Request, context: ContextDep, platform: str | None = None
+) -> Response:
+    answer = await managed_oauth.forget(context, rc_access_token=rc_access_token(request), platform=platform)
     return reply(answer)
