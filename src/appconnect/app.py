@@ -26,6 +26,7 @@ from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
 from appconnect.api import admin_features as admin_features_api
 from appconnect.api import call_down as call_down_api
+from appconnect.api import rc_reports as rc_reports_api
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
@@ -242,4 +243,5 @@ def _routers() -> list[Any]:
         message_logs.router,
         call_down_api.router,
         admin_features_api.router,
+        rc_reports_api.router,
     ]

@@ -47,14 +47,21 @@ async def create_call_down(
     return reply(await call_down.create(context, user_id=session.user_id, body=body.wire()))
 
 
-@router.patch("/calldown/{entry_id}")
+@router.patch("/calldown/{id}")
 async def update_call_down(
-    entry_id: str, body: CallDownPatch, context: ContextDep, session: CurrentSessionCallDown
+    id: str,  # the contract names the path parameter `id`
+    body: CallDownPatch,
+    context: ContextDep,
+    session: CurrentSessionCallDown,
 ) -> Response:
-    answer = await call_down.update(context, user_id=session.user_id, entry_id=entry_id, body=body.wire())
+    answer = await call_down.update(context, user_id=session.user_id, entry_id=id, body=body.wire())
     return reply(answer)
 
 
-@router.delete("/calldown/{entry_id}")
-async def delete_call_down(entry_id: str, context: ContextDep, session: CurrentSessionCallDown) -> Response:
-    return reply(await call_down.remove(context, user_id=session.user_id, entry_id=entry_id))
+@router.delete("/calldown/{id}")
+async def delete_call_down(
+    id: str,  # the contract names the path parameter `id`
+    context: ContextDep,
+    session: CurrentSessionCallDown,
+) -> Response:
+    return reply(await call_down.remove(context, user_id=session.user_id, entry_id=id))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from appconnect.security import SecretBox
 from appconnect.store.account_data import AccountDataRepository
 from appconnect.store.admin_configs import AdminConfigRepository
+from appconnect.store.admin_tokens import AdminTokenRepository
 from appconnect.store.call_down import CallDownRepository
 from appconnect.store.call_logs import CallLogRepository, ExtensionIdentity, Reservation
 from appconnect.store.db import Database, DatabaseUrlError, async_url, backend_name
@@ -36,6 +37,7 @@ class Store:
         self.managed_auth = ManagedAuthRepository(self.account_data, box)
         self.call_down = CallDownRepository(database)
         self.managed_oauth = ManagedOAuthRepository(database, self.account_data, box)
+        self.admin_tokens = AdminTokenRepository(database, box)
 
     @classmethod
     def open(cls, database_url: str, server_secret: str) -> Store:
