@@ -19,11 +19,14 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
+from appconnect.api import admin_features as admin_features_api
+from appconnect.api import call_down as call_down_api
+from appconnect.api import rc_reports as rc_reports_api
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
@@ -134,7 +137,7 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
 
     @app.exception_handler(SessionRefused)
     async def on_no_session(_request: Request, refused: SessionRefused) -> Response:
-        return PlainTextResponse(refused.text, status_code=400)
+        return refused.response()
 
     @app.exception_handler(ConnectorNotFound)
     async def on_unknown_platform(_request: Request, error: ConnectorNotFound) -> JSONResponse:
@@ -257,4 +260,7 @@ def _routers() -> list[Any]:
         account_data.router,
         call_logs.router,
         message_logs.router,
+        call_down_api.router,
+        admin_features_api.router,
+        rc_reports_api.router,
     ]

@@ -21,6 +21,7 @@ from appconnect.docs import session_routes
 from tests.conftest import TEST_SECRET
 
 PLEASE = "Please go to Settings and authorize CRM platform"
+UNAUTHORIZED = '{"error":"Unauthorized"}'  # the call-down routes answer an invalid query token in JSON
 
 # (method, path, text for an invalid legacy `jwtToken` query parameter)
 PROTECTED = [
@@ -44,7 +45,24 @@ PROTECTED = [
     ("GET", "/admin/settings", "User not found"),
     ("GET", "/admin/managedAuth", "User not found"),
     ("POST", "/admin/managedAuth", "User not found"),
+    ("POST", "/admin/userMapping", "User not found"),
+    ("POST", "/admin/reinitializeUserMapping", "User not found"),
+    ("GET", "/admin/serverLoggingSettings", PLEASE),
+    ("POST", "/admin/serverLoggingSettings", PLEASE),
+    ("GET", "/calldown", UNAUTHORIZED),
+    ("POST", "/calldown", UNAUTHORIZED),
+    ("PATCH", "/calldown/{id}", UNAUTHORIZED),
+    ("DELETE", "/calldown/{id}", UNAUTHORIZED),
+    ("GET", "/ringcentral/oauth/callback", "User not found"),
+    ("GET", "/ringcentral/admin/report", "User not found"),
+    ("GET", "/ringcentral/admin/userReport", "User not found"),
 ]
+# Routes whose answer to no token at all is not `Please go to Settings...` (spec platform §10.2).
+NO_TOKEN_TEXT = {
+    "/ringcentral/oauth/callback": "Invalid request",
+    "/ringcentral/admin/report": "Invalid request",
+    "/ringcentral/admin/userReport": "Invalid request",
+}
 WITH_BODY = [(method, path, text) for method, path, text in PROTECTED if method in ("POST", "PATCH", "PUT")]
 
 
@@ -85,7 +103,8 @@ async def test_a_missing_or_invalid_jwt_is_refused_whatever_the_body(
                 response = await client.request(
                     method, path, headers=merged, **{k: v for k, v in extra.items() if k != "headers"}
                 )
-                assert (response.status_code, response.text) == (400, PLEASE), (path, headers, extra)
+                expected = NO_TOKEN_TEXT.get(path, PLEASE)
+                assert (response.status_code, response.text) == (400, expected), (path, headers, extra)
         legacy = await client.request(method, path, params={"jwtToken": _forged()})
         assert (legacy.status_code, legacy.text) == (400, invalid_query_text)
 
@@ -113,6 +132,7 @@ async def test_an_unauthenticated_body_is_refused_before_it_is_read(
             for line in head.split(b"\r\n")
             if line.lower().startswith(b"content-length")
         )
-        assert (await asyncio.wait_for(reader.readexactly(length), timeout=10)).decode() == PLEASE
+        answer = (await asyncio.wait_for(reader.readexactly(length), timeout=10)).decode()
+        assert answer == NO_TOKEN_TEXT.get(path, PLEASE)
     finally:
         writer.close()

@@ -19,9 +19,11 @@ from starlette.responses import Response
 
 from appconnect.api.responses import (
     INVALID_JWT,
+    INVALID_REQUEST,
     PLEASE_AUTHORIZE,
     UNKNOWN_PLATFORM,
     USER_NOT_FOUND_TEXT,
+    error_json,
     plain,
 )
 from appconnect.api.session import ANONYMOUS, RequestSession
@@ -61,11 +63,16 @@ class SignedIn:
 
 
 class SessionRefused(Exception):
-    """The request has no usable session; `text` is the contract's 400 answer for the route."""
+    """The request has no usable session; `text` is the contract's 400 answer for the route
+    (sent as `{"error": text}` when `as_error`, else as plain text)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, as_error: bool = False) -> None:
         super().__init__(text)
         self.text = text
+        self.as_error = as_error
+
+    def response(self) -> Response:
+        return error_json(self.text, 400) if self.as_error else plain(self.text, 400)
 
 
 class RequireSession:
@@ -76,20 +83,36 @@ class RequireSession:
     `Please go to Settings and authorize CRM platform`.
     """
 
-    def __init__(self, *, invalid_query_token: str = PLEASE_AUTHORIZE) -> None:
+    def __init__(
+        self,
+        *,
+        invalid_query_token: str = PLEASE_AUTHORIZE,
+        missing_token: str = PLEASE_AUTHORIZE,
+        invalid_as_error: bool = False,
+    ) -> None:
         self.invalid_query_token = invalid_query_token
+        self.missing_token = missing_token
+        # The call-down routes answer an invalid query token as `{"error": "Unauthorized"}`.
+        self.invalid_as_error = invalid_as_error
 
     def refusal(self, session: RequestSession) -> str | None:
         """The 400 text for `session`, or None when it is signed in."""
         if session.claims is not None:
             return None
-        return self.invalid_query_token if session.invalid_query_token else PLEASE_AUTHORIZE
+        return self.invalid_query_token if session.invalid_query_token else self.missing_token
+
+    def refused(self, session: RequestSession) -> SessionRefused | None:
+        """The refusal for `session` (text and family), or None when it is signed in."""
+        text = self.refusal(session)
+        if text is None:
+            return None
+        return SessionRefused(text, as_error=self.invalid_as_error and session.invalid_query_token)
 
     async def __call__(self, request: Request) -> SignedIn:
         session = session_of(request)
-        text = self.refusal(session)
-        if text is not None or session.claims is None:
-            raise SessionRefused(text or PLEASE_AUTHORIZE)
+        refused = self.refused(session)
+        if refused is not None or session.claims is None:
+            raise refused or SessionRefused(self.missing_token)
         signed_in = SignedIn(user_id=session.claims.user_id, platform=session.claims.platform or "")
         # A Developer Portal proxy platform this process has not seen yet: resolve it from the user.
         context = getattr(request.app.state, "context", None)
@@ -117,6 +140,16 @@ CurrentSessionUnknownPlatform = Annotated[
     SignedIn, Depends(RequireSession(invalid_query_token=UNKNOWN_PLATFORM))
 ]
 """The caller's session; invalid query token -> `Unknown platform` (`POST /user/settings`)."""
+CurrentSessionCallDown = Annotated[
+    SignedIn, Depends(RequireSession(invalid_query_token="Unauthorized", invalid_as_error=True))
+]
+"""The caller's session on `/calldown…`; invalid query token -> `{"error": "Unauthorized"}`."""
+CurrentSessionInvalidRequest = Annotated[
+    SignedIn,
+    Depends(RequireSession(invalid_query_token=USER_NOT_FOUND_TEXT, missing_token=INVALID_REQUEST)),
+]
+"""The caller's session on the RingCentral report / debug routes: no token -> `Invalid request`,
+invalid query token -> `User not found` (spec platform §10.2)."""
 
 
 def _guard_of(dependant: Dependant) -> RequireSession | None:
@@ -144,9 +177,9 @@ class SessionRoute(APIRoute):
             return handler
 
         async def guarded(request: Request) -> Response:
-            text = guard.refusal(session_of(request))
-            if text is not None:
-                return plain(text, 400)
+            refused = guard.refused(session_of(request))
+            if refused is not None:
+                return refused.response()
             return await handler(request)
 
         return guarded

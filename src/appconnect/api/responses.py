@@ -12,6 +12,7 @@ PLEASE_AUTHORIZE = "Please go to Settings and authorize CRM platform"
 INVALID_JWT = "Invalid JWT token"
 USER_NOT_FOUND_TEXT = "User not found"
 UNKNOWN_PLATFORM = "Unknown platform"
+INVALID_REQUEST = "Invalid request"
 
 
 def plain(text: str, status_code: int = 200) -> Response:

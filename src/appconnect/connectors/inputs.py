@@ -372,6 +372,9 @@ class CreateCallLogInput(CrmInput):
     voicemail_message_id: str | None = None
     hashed_account_id: str | None = None
     is_from_sscl: bool = False
+    assigned_crm_user_id: str | None = None
+    """Server-side logging (`isAssignedToUser`): the CRM user an admin mapped to the extension
+    `adminAssignedUserRcId` (admin user mapping), who should own the log; None otherwise."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -416,6 +419,9 @@ class UpdateCallLogInput(CrmInput):
     additional_submission: AdditionalSubmission | None = None
     hashed_account_id: str | None = None
     is_from_sscl: bool = False
+    assigned_crm_user_id: str | None = None
+    """Server-side logging (`isAssignedToUser`): the CRM user an admin mapped to the extension
+    `adminAssignedUserRcId` (admin user mapping), who should own the log; None otherwise."""
 
     @property
     def existing_call_log_details(self) -> Any:
@@ -590,15 +596,13 @@ class ManagedAuthOptionsInput:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServerLoggingSettingsInput:
-    """`getServerLoggingSettings`: the account's server-side logging settings."""
-
-    user: User
+class ServerLoggingSettingsInput(CrmInput):
+    """`getServerLoggingSettings`: the account's server-side logging settings (asked for by an
+    admin; `user` is the admin's CRM user, signed in like any other call)."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class UpdateServerLoggingSettingsInput:
-    """`updateServerLoggingSettings`: store what an admin submitted."""
+class UpdateServerLoggingSettingsInput(CrmInput):
+    """`updateServerLoggingSettings`: store what an admin submitted (`user`: the admin's CRM user)."""
 
-    user: User
     additional_field_values: Mapping[str, Any]

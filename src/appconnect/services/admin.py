@@ -41,7 +41,7 @@ async def require_admin(context: ServerContext, rc_access_token: str | None) -> 
     return identity
 
 
-async def _user_and_admin(
+async def user_and_admin(
     context: ServerContext, user_id: str, rc_access_token: str | None
 ) -> tuple[User, RcIdentity] | Reply:
     user = await context.store.users.get(user_id)
@@ -74,7 +74,7 @@ async def update_admin_settings(
 
 async def admin_settings(context: ServerContext, *, user_id: str, rc_access_token: str | None) -> Reply:
     """`GET /admin/settings`: the account's admin config without the RingCentral admin tokens."""
-    checked = await _user_and_admin(context, user_id, rc_access_token)
+    checked = await user_and_admin(context, user_id, rc_access_token)
     if isinstance(checked, Reply):
         return checked
     _user, identity = checked
@@ -86,7 +86,7 @@ async def managed_auth_settings(
     context: ServerContext, *, user_id: str, rc_access_token: str | None, source: managed_auth.PortalSource
 ) -> Reply:
     """`GET /admin/managedAuth`."""
-    checked = await _user_and_admin(context, user_id, rc_access_token)
+    checked = await user_and_admin(context, user_id, rc_access_token)
     if isinstance(checked, Reply):
         return checked
     user, identity = checked
@@ -97,7 +97,7 @@ async def update_managed_auth(
     context: ServerContext, *, user_id: str, rc_access_token: str | None, body: Mapping[str, Any]
 ) -> Reply:
     """`POST /admin/managedAuth`."""
-    checked = await _user_and_admin(context, user_id, rc_access_token)
+    checked = await user_and_admin(context, user_id, rc_access_token)
     if isinstance(checked, Reply):
         return checked
     user, identity = checked

@@ -42,6 +42,7 @@ from appconnect.connectors.inputs import OAuthInfoInput, RefreshAccessTokenInput
 from appconnect.connectors.types import OAuthInfo
 from appconnect.crm_http import CrmAuthExpired
 from appconnect.domain import User
+from appconnect.services import managed_oauth
 from appconnect.services.context import ServerContext
 from appconnect.services.oauth import OAuthError, oauth_info_from, refresh_tokens
 from appconnect.store.refresh_locks import FAILED, REFRESHED, REVOKED
@@ -95,6 +96,14 @@ async def oauth_info_for(connector: Connector, user: User) -> OAuthInfo:
         )
     )
     return oauth_info_from(info)
+
+
+async def client_for(context: ServerContext, connector: Connector, user: User) -> OAuthInfo:
+    """The OAuth client to refresh `user`'s token with: the connector's, or the client an admin of
+    the user's RingCentral account configured for this platform (spec platform §3.7)."""
+    info = await oauth_info_for(connector, user)
+    managed = await managed_oauth.account_client(context, user.platform or "", user.rc_account_id)
+    return info if managed is None else managed.apply(info)
 
 
 async def authenticate(context: ServerContext, connector: Connector, user: User) -> Authenticated:
@@ -169,7 +178,7 @@ async def refresh_access_token(
         return await connector.check_and_refresh_access_token(
             RefreshAccessTokenInput(
                 user=user,
-                oauth_info=await oauth_info_for(connector, user),
+                oauth_info=await client_for(context, connector, user),
                 lock_timeout=_lease_seconds(context),
             )
         )
@@ -243,7 +252,7 @@ async def _refresh_holding_lease(
         if not _still_stale(current, stale_token, after_unauthorized) or not current.refresh_token:
             outcome = REFRESHED
             return current
-        info = await oauth_info_for(connector, current)
+        info = await client_for(context, connector, current)
         try:
             tokens = await refresh_tokens(
                 context.http, info, refresh_token=current.refresh_token, platform=current.platform

@@ -44,6 +44,7 @@ from appconnect.services.messages import (
 from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
 from appconnect.services.reservations import CallLogClaim, NotRecorded, holding
+from appconnect.services.user_mapping import assigned_crm_user_id
 from appconnect.store import ExtensionIdentity
 from appconnect.store.call_logs import choose_link
 
@@ -164,6 +165,9 @@ async def create_call_log(
     )
     if not reservation.is_ours:
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+    hashed_account = hashed_account_id(
+        rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
+    )
     call = CreateCallLogInput(
         user=crm.user,
         auth_header=crm.auth_header,
@@ -179,10 +183,11 @@ async def create_call_log(
             if request.voicemail_message_id is not None
             else voicemail.get("messageId")
         ),
-        hashed_account_id=hashed_account_id(
-            rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
-        ),
+        hashed_account_id=hashed_account,
         is_from_sscl=is_from_sscl,
+        assigned_crm_user_id=await assigned_crm_user_id(
+            context, submission(request.additional_submission), hashed_account
+        ),
     )
     try:
         async with holding(
@@ -244,6 +249,7 @@ async def update_call_log(
     user = await _usable_user(context, user_id, platform)
     if user is None:
         return _fail(USER_NOT_FOUND)
+    hashed_account = hashed_account_id(rc_account_id_header, request.account_id, context.secrets.hash_key)
     try:
         crm = await CrmSession.open(context, connector, user, operation="updateCallLog")
         log_format = connector.get_log_format_type(crm.user)
@@ -286,10 +292,11 @@ async def update_call_log(
                 legs=tuple(leg for leg in request.legs or () if isinstance(leg, Mapping)),
                 artefacts=artefacts(request),
                 additional_submission=submission(request.additional_submission),
-                hashed_account_id=hashed_account_id(
-                    rc_account_id_header, request.account_id, context.secrets.hash_key
-                ),
+                hashed_account_id=hashed_account,
                 is_from_sscl=is_from_sscl,
+                assigned_crm_user_id=await assigned_crm_user_id(
+                    context, submission(request.additional_submission), hashed_account
+                ),
             ),
             session_id=request.session_id,
         )

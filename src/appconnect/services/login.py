@@ -48,7 +48,7 @@ from appconnect.crm_http import CrmError, CrmRequestRefused, CrmUnavailable, Hos
 from appconnect.crm_http.policy import normalise_host
 from appconnect.domain import User
 from appconnect.security import hash_id
-from appconnect.services import managed_auth
+from appconnect.services import managed_auth, managed_oauth
 from appconnect.services.auth import auth_type_of, needs_refresh, refresh_access_token
 from appconnect.services.context import ServerContext
 from appconnect.services.messages import (
@@ -256,6 +256,9 @@ async def oauth_callback(
                 )
             )
         )
+        managed = await managed_oauth.resolve(context, platform, rc_account_id)  # spec §3.7
+        if managed is not None:
+            info = managed.apply(info)
         if info.fail_message:
             return Reply({"returnMessage": oauth_setup_failed(info.fail_message)})
         resolved_hostname = info.hostname or hostname
@@ -309,6 +312,8 @@ async def oauth_callback(
         )
         if user is None:
             return Reply({"returnMessage": DATABASE_FAILED})
+        if managed is not None and rc_account_id:
+            await managed_oauth.promote(context, platform, rc_account_id, managed)
         saved_info = await _post_save(connector, platform_user, user, info)
     except (OAuthError, CrmError) as failure:
         log.warning("OAuth login failed", platform=platform, error_type=type(failure).__name__)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from appconnect.security import SecretBox
 from appconnect.store.account_data import AccountDataRepository
 from appconnect.store.admin_configs import AdminConfigRepository
+from appconnect.store.admin_tokens import AdminTokenRepository
+from appconnect.store.call_down import CallDownRepository
 from appconnect.store.call_logs import CallLogRepository, ExtensionIdentity, Reservation
 from appconnect.store.db import Database, DatabaseUrlError, async_url, backend_name
 from appconnect.store.managed_auth import ManagedAuthRepository
+from appconnect.store.managed_oauth import ManagedOAuthRepository
 from appconnect.store.message_logs import MessageLogRepository
 from appconnect.store.migrate import current_revision, head_revision, upgrade
 from appconnect.store.note_cache import NoteCacheRepository
@@ -32,6 +35,9 @@ class Store:
         self.note_cache = NoteCacheRepository(database)
         self.refresh_locks = RefreshLockRepository(database)
         self.managed_auth = ManagedAuthRepository(self.account_data, box)
+        self.call_down = CallDownRepository(database)
+        self.managed_oauth = ManagedOAuthRepository(database, self.account_data, box)
+        self.admin_tokens = AdminTokenRepository(database, box)
 
     @classmethod
     def open(cls, database_url: str, server_secret: str) -> Store:

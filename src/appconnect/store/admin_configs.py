@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from appconnect.store.db import Database
 from appconnect.store.models import AdminConfigRow
@@ -45,6 +48,31 @@ class AdminConfigRepository:
             for name, value in fields.items():
                 setattr(row, name, value)
             session.add(row)
+
+    async def get_user_mappings(self, hashed_account_id: str) -> list[Any] | None:
+        """The account's stored user mappings (None when there is no row or no mappings)."""
+        async with self._db.sessions() as session:
+            row = await session.get(AdminConfigRow, hashed_account_id)
+            return None if row is None or row.user_mappings is None else list(row.user_mappings)
+
+    async def change_user_mappings(
+        self, hashed_account_id: str, change: Callable[[list[Any] | None], list[Any]]
+    ) -> list[Any]:
+        """Replace the user mappings with `change(current)`, the read and the write in one
+        transaction with the row locked (PostgreSQL `FOR UPDATE`; SQLite's write lock), so two
+        admins mapping at once never lose each other's additions."""
+        async with self._db.transaction() as session:
+            row = (
+                await session.scalars(
+                    select(AdminConfigRow).where(AdminConfigRow.id == hashed_account_id).with_for_update()
+                )
+            ).one_or_none()
+            current = None if row is None or row.user_mappings is None else list(row.user_mappings)
+            mappings = change(current)
+            row = row or AdminConfigRow(id=hashed_account_id)
+            row.user_mappings = mappings
+            session.add(row)
+            return mappings
 
 
 def _iso(moment: datetime | None) -> str | None:

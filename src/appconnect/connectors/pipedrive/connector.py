@@ -93,6 +93,7 @@ from .account_data import (
 from .api import Json, PipedriveApi, all_of, both, three
 from .fields import (
     agent_note,
+    assigned_owner_id,
     association,
     call_subject,
     disposition_changes,
@@ -196,13 +197,15 @@ def _done_activity(
     start_time: object,
     additional_submission: Mapping[str, Any] | None,
     duration: str | None = None,
+    assigned_owner: str | None = None,
 ) -> dict[str, Any]:
     """The body of `POST /api/v2/activities` for a logged call or message: done, due when it began,
-    with the contact as primary participant and the person's organization and chosen deal or lead."""
+    with the contact as primary participant and the person's organization and chosen deal or lead.
+    The owner is the admin-assigned user (server-side logging with user mapping), else the agent."""
     due = due_date_and_time(start_time)
     return _without_none(
         {
-            "owner_id": owner_id(user.id),
+            "owner_id": assigned_owner_id(assigned_owner) or owner_id(user.id),
             "subject": subject,
             "type": activity_type,
             "duration": duration,
@@ -503,6 +506,7 @@ class PipedriveConnector(
             start_time=call.call_log.start_time,
             additional_submission=call.additional_submission,
             duration=pipedrive_duration(call.call_log.raw.get("duration")),
+            assigned_owner=call.assigned_crm_user_id,
         )
         activity = await self._create_typed_activity(api, call, body, CALL_ACTIVITY_SETTING, "call")
         if activity is None:
@@ -549,6 +553,9 @@ class PipedriveConnector(
             changes["subject"] = call.subject
         if is_truthy(call.duration):
             changes["duration"] = pipedrive_duration(call.duration)
+        assigned = assigned_owner_id(call.assigned_crm_user_id)
+        if assigned is not None:
+            changes["owner_id"] = assigned
         if changes:
             await api.update_activity(str(call.existing_call_log.third_party_log_id), changes)
         return UpdateCallLogResult(

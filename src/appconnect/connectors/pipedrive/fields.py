@@ -17,6 +17,7 @@ __all__ = [
     "AGENT_NOTE_END",
     "AGENT_NOTE_START",
     "agent_note",
+    "assigned_owner_id",
     "association",
     "call_subject",
     "disposition_changes",
@@ -131,6 +132,16 @@ def owner_id(user_id: str) -> int | None:
     """
     head = user_id.split("-", 1)[0]
     return int(head) if _DIGITS.fullmatch(head) else None
+
+
+def assigned_owner_id(crm_user_id: str | None) -> int | None:
+    """The Pipedrive user an admin mapped to the call's extension (`Number(crmUserId)`), if any.
+
+    >>> assigned_owner_id("808"), assigned_owner_id(None), assigned_owner_id("not-a-number")
+    (808, None, None)
+    """
+    text = (crm_user_id or "").strip()
+    return int(text) if _DIGITS.fullmatch(text) and int(text) > 0 else None
 
 
 def call_subject(call_log: Mapping[str, Any], contact_name: str) -> str:
