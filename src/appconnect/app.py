@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
+from appconnect.api import appointments as appointment_routes
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
@@ -238,4 +239,5 @@ def _routers() -> list[Any]:
         account_data.router,
         call_logs.router,
         message_logs.router,
+        appointment_routes.router,
     ]

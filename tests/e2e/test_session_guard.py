@@ -44,6 +44,13 @@ PROTECTED = [
     ("GET", "/admin/settings", "User not found"),
     ("GET", "/admin/managedAuth", "User not found"),
     ("POST", "/admin/managedAuth", "User not found"),
+    ("GET", "/appointments", PLEASE),
+    ("POST", "/appointments", PLEASE),
+    ("PATCH", "/appointments/{appointmentId}", PLEASE),
+    ("POST", "/appointments/{appointmentId}/status", PLEASE),
+    ("GET", "/appointments/{appointmentId}/refresh", PLEASE),
+    ("POST", "/appointments/{appointmentId}/confirm", PLEASE),
+    ("POST", "/appointments/{appointmentId}/cancel", PLEASE),
 ]
 WITH_BODY = [(method, path, text) for method, path, text in PROTECTED if method in ("POST", "PATCH", "PUT")]
 
