@@ -62,7 +62,7 @@ async def test_the_appointment_lifecycle_on_clio_calendar_entries(session: Sessi
     assert entry["calendar_owner_id"] == session.seeded["calendar"]["id"]
     assert [a["id"] for a in entry["attendees"]] == [session.seeded["ann"]["id"]]
     [post] = session.clio.requests_to("POST", "/api/v4/calendar_entries.json")
-    assert post.json["data"]["send_email_notification"] is False
+    assert post.json is not None and post.json["data"]["send_email_notification"] is False
     appointment = created["appointment"]
     assert (
         appointment["id"],
@@ -114,6 +114,7 @@ async def test_the_appointment_lifecycle_on_clio_calendar_entries(session: Sessi
     entry = state.calendar_entries[entry_id]
     assert [a["id"] for a in entry["attendees"]] == [firm]  # Ann removed with `_destroy`, the firm added
     [patch] = session.clio.requests_to("PATCH", f"/api/v4/calendar_entries/{entry_id}.json")
+    assert patch.json is not None
     assert patch.json["data"]["attendees"] == [
         {"id": session.seeded["ann"]["id"], "type": "Contact", "_destroy": True},
         {"id": firm, "type": "Contact"},
@@ -169,21 +170,28 @@ async def test_without_a_writeable_calendar_nothing_is_created(session: Session)
     assert session.clio.state.calendar_entries == {}
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body", "error"),
-    [
-        ("POST", "/appointments", {"payload": {"title": "", "summary": "", "startTimeUtc": START, "durationMinutes": 5}}, "Invalid appointment create request"),
-        ("POST", "/appointments", {"payload": {"title": "A", "summary": "", "startTimeUtc": "2026-07-20 19:00", "durationMinutes": 5}}, "Invalid appointment create request"),
-        ("POST", "/appointments", {"payload": {"title": "A", "summary": "", "startTimeUtc": START, "durationMinutes": 0}}, "Invalid appointment create request"),
-        ("POST", "/appointments", {"payload": {"title": "A", "summary": "", "startTimeUtc": START, "durationMinutes": 5, "x": 1}}, "Invalid appointment create request"),
-        ("POST", "/appointments", {"payload": {"title": "A", "summary": "", "startTimeUtc": START, "durationMinutes": 5, "contacts": ["0"]}}, "Invalid appointment create request"),
-        ("PATCH", "/appointments/7", {"patch": {}}, "Invalid appointment patch request"),
-        ("PATCH", "/appointments/7", {"patch": {"startTimeUtc": START}}, "Invalid appointment patch request"),
-        ("PATCH", "/appointments/7", {"patch": {"title": "A"}, "extra": True}, "Invalid appointment patch request"),
-        ("POST", "/appointments/7/status", {"status": ""}, "Invalid appointment status request"),
-        ("POST", "/appointments/7/status", {}, "Invalid appointment status request"),
-    ],
-)  # fmt: skip
+def _payload(**changes: Any) -> dict[str, Any]:
+    return {"payload": {"title": "A", "summary": "", "startTimeUtc": START, "durationMinutes": 5, **changes}}
+
+
+CREATE = "Invalid appointment create request"
+PATCH = "Invalid appointment patch request"
+STATUS = "Invalid appointment status request"
+BAD_REQUESTS = [
+    ("POST", "/appointments", _payload(title=""), CREATE),
+    ("POST", "/appointments", _payload(startTimeUtc="2026-07-20 19:00"), CREATE),
+    ("POST", "/appointments", _payload(durationMinutes=0), CREATE),
+    ("POST", "/appointments", _payload(x=1), CREATE),
+    ("POST", "/appointments", _payload(contacts=["0"]), CREATE),
+    ("PATCH", "/appointments/7", {"patch": {}}, PATCH),
+    ("PATCH", "/appointments/7", {"patch": {"startTimeUtc": START}}, PATCH),
+    ("PATCH", "/appointments/7", {"patch": {"title": "A"}, "extra": True}, PATCH),
+    ("POST", "/appointments/7/status", {"status": ""}, STATUS),
+    ("POST", "/appointments/7/status", {}, STATUS),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "error"), BAD_REQUESTS)
 async def test_bad_requests_are_refused_before_clio_is_asked(
     session: Session, method: str, path: str, body: dict[str, Any], error: str
 ) -> None:
@@ -197,8 +205,12 @@ async def test_bad_requests_are_refused_before_clio_is_asked(
 
 @pytest.mark.parametrize(
     "params",
-    [{"startDate": "2026-07-20"}, {"startDate": "2026-02-30", "endDate": "2026-03-01"}, {"startDate": "2026-07-21", "endDate": "2026-07-20"}],
-)  # fmt: skip
+    [
+        {"startDate": "2026-07-20"},
+        {"startDate": "2026-02-30", "endDate": "2026-03-01"},
+        {"startDate": "2026-07-21", "endDate": "2026-07-20"},
+    ],
+)
 async def test_a_bad_date_range_is_refused(session: Session, params: dict[str, str]) -> None:
     answer = await session.client.get("/appointments", params=params, headers=session.auth)
     assert answer.status_code == 400
