@@ -27,6 +27,7 @@ from appconnect.api import account_data, admin, auth, call_logs, contacts, messa
 from appconnect.api import admin_features as admin_features_api
 from appconnect.api import call_down as call_down_api
 from appconnect.api import rc_reports as rc_reports_api
+from appconnect.api import appointments as appointment_routes
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
@@ -263,4 +264,5 @@ def _routers() -> list[Any]:
         call_down_api.router,
         admin_features_api.router,
         rc_reports_api.router,
+        appointment_routes.router,
     ]

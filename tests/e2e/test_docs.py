@@ -156,7 +156,7 @@ def test_no_undeclared_route_asks_for_the_jwt_and_every_declared_one_refuses_wit
             elif SESSION_ROUTES[(method, path)]:
                 expected = "Invalid request" if path.startswith("/ringcentral/") else PLEASE_AUTHORIZE
                 assert (answer.status_code, answer.text) == (400, expected), (method, path)
-    assert called >= len(SESSION_ROUTES) + 10
+    assert called >= len([route for route in SESSION_ROUTES if "{" not in route[1]]) + 10
     hostname = httpx.get(f"{server.url}/hostname")
     assert (hostname.status_code, hostname.text) == (400, PLEASE_AUTHORIZE)
 

@@ -56,6 +56,13 @@ PROTECTED = [
     ("GET", "/ringcentral/oauth/callback", "User not found"),
     ("GET", "/ringcentral/admin/report", "User not found"),
     ("GET", "/ringcentral/admin/userReport", "User not found"),
+    ("GET", "/appointments", PLEASE),
+    ("POST", "/appointments", PLEASE),
+    ("PATCH", "/appointments/{appointmentId}", PLEASE),
+    ("POST", "/appointments/{appointmentId}/status", PLEASE),
+    ("GET", "/appointments/{appointmentId}/refresh", PLEASE),
+    ("POST", "/appointments/{appointmentId}/confirm", PLEASE),
+    ("POST", "/appointments/{appointmentId}/cancel", PLEASE),
 ]
 # Routes whose answer to no token at all is not `Please go to Settings...` (spec platform §10.2).
 NO_TOKEN_TEXT = {

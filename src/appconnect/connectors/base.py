@@ -66,7 +66,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from appconnect.connectors.inputs import (
+    AppointmentInput,
     AuthValidationInput,
+    CreateAppointmentInput,
     CreateCallLogInput,
     CreateContactInput,
     CreateMessageLogInput,
@@ -76,6 +78,7 @@ from appconnect.connectors.inputs import (
     GetCallLogInput,
     GetLicenseStatusInput,
     GetUserInfoInput,
+    ListAppointmentsInput,
     ManagedAuthOptionsInput,
     OAuthInfoInput,
     OAuthOptionInput,
@@ -83,6 +86,7 @@ from appconnect.connectors.inputs import (
     RefreshAccessTokenInput,
     ServerLoggingSettingsInput,
     UnauthorizeInput,
+    UpdateAppointmentInput,
     UpdateCallLogInput,
     UpdateMessageLogInput,
     UpdateServerLoggingSettingsInput,
@@ -90,6 +94,8 @@ from appconnect.connectors.inputs import (
     UserSettingsInput,
 )
 from appconnect.connectors.types import (
+    AppointmentListResult,
+    AppointmentResult,
     AuthType,
     AuthValidationResult,
     CreateCallLogResult,
@@ -125,10 +131,14 @@ __all__ = [
     "REQUIRED_INTERFACES",
     "AccountDataSource",
     "BaseConnector",
+    "CancelsAppointments",
+    "ConfirmsAppointments",
     "Connector",
     "ConnectorContext",
+    "CreatesAppointments",
     "CreatesContacts",
     "FindsContacts",
+    "ListsAppointments",
     "ListsUsers",
     "LogsIn",
     "LogsMessages",
@@ -137,6 +147,7 @@ __all__ = [
     "OffersManagedAuthOptions",
     "OverridesOAuthRequest",
     "ReadsCallLogs",
+    "RefreshesAppointments",
     "RefreshesTokensItself",
     "RefreshesUserInfo",
     "ReportsLicenseStatus",
@@ -145,6 +156,7 @@ __all__ = [
     "ServerServices",
     "ServesRoutes",
     "SetsDispositions",
+    "UpdatesAppointments",
     "UsesOAuth",
     "ValidatesAuth",
     "WatchesUserSettings",
@@ -715,6 +727,100 @@ class ServesRoutes(Protocol):
         ...
 
 
+# -- appointments (spec platform §9.3) ---------------------------------------------------------------
+@runtime_checkable
+class ListsAppointments(Protocol):
+    async def list_appointments(self, query: ListAppointmentsInput, /) -> AppointmentListResult:
+        """The user's appointments starting within `query.range` (inclusive days, UTC), or the
+        connector's default window when no range was asked for.
+
+        Example::
+
+            async def list_appointments(self, query: ListAppointmentsInput) -> AppointmentListResult:
+                events = await self.api(query).get("/events")
+                return AppointmentListResult(appointments=tuple(
+                    Appointment(id=str(e["id"]), title=e["title"], start_time_utc=e["start"])
+                    for e in events))
+        """
+        ...
+
+
+@runtime_checkable
+class CreatesAppointments(Protocol):
+    async def create_appointment(self, new: CreateAppointmentInput, /) -> AppointmentResult:
+        """Create an appointment (with `new.contacts` invited); the result carries its CRM id.
+
+        Example::
+
+            async def create_appointment(self, new: CreateAppointmentInput) -> AppointmentResult:
+                event = await self.api(new).post("/events", json={"title": new.title})
+                return AppointmentResult(appointment=Appointment(id=str(event["id"]), title=new.title))
+        """
+        ...
+
+
+@runtime_checkable
+class UpdatesAppointments(Protocol):
+    async def update_appointment(self, change: UpdateAppointmentInput, /) -> AppointmentResult:
+        """Apply the fields of `change` that are not None; answer with the appointment now.
+
+        Example::
+
+            async def update_appointment(self, change: UpdateAppointmentInput) -> AppointmentResult:
+                if change.title is None:
+                    return AppointmentResult(successful=False, return_message=ReturnMessage(
+                        "Only titles can change here.", "warning"))
+                event = await self.api(change).patch(f"/events/{change.appointment_id}",
+                                                     json={"title": change.title})
+                return AppointmentResult(appointment=Appointment(id=str(event["id"]), title=change.title))
+        """
+        ...
+
+
+@runtime_checkable
+class RefreshesAppointments(Protocol):
+    async def refresh_appointment(self, target: AppointmentInput, /) -> AppointmentResult:
+        """The appointment as the CRM holds it now.
+
+        Example::
+
+            async def refresh_appointment(self, target: AppointmentInput) -> AppointmentResult:
+                event = await self.api(target).get(f"/events/{target.appointment_id}")
+                return AppointmentResult(appointment=Appointment(id=str(event["id"]), title=event["title"]))
+        """
+        ...
+
+
+@runtime_checkable
+class ConfirmsAppointments(Protocol):
+    async def confirm_appointment(self, target: AppointmentInput, /) -> AppointmentResult:
+        """Mark the appointment confirmed; answer with it, or with a message.
+
+        Example::
+
+            async def confirm_appointment(self, target: AppointmentInput) -> AppointmentResult:
+                await self.api(target).post(f"/events/{target.appointment_id}/confirm")
+                return AppointmentResult(appointment_id=target.appointment_id,
+                                         return_message=ReturnMessage("Appointment confirmed."))
+        """
+        ...
+
+
+@runtime_checkable
+class CancelsAppointments(Protocol):
+    async def cancel_appointment(self, target: AppointmentInput, /) -> AppointmentResult:
+        """Cancel (or delete) the appointment; answer with it, or with a message.
+
+        Example::
+
+            async def cancel_appointment(self, target: AppointmentInput) -> AppointmentResult:
+                await self.api(target).delete(f"/events/{target.appointment_id}")
+                return AppointmentResult(appointment_id=target.appointment_id,
+                                         return_message=ReturnMessage("Appointment cancelled."))
+        """
+        ...
+
+
 class BaseConnector(ABC):
     """A convenience base with every `Connector` default; subclasses implement the interfaces they offer.
 
@@ -797,5 +903,11 @@ INTERFACE_PROTOCOLS: tuple[type, ...] = (
     SavesUserInfo,
     RefreshesTokensItself,
     ServesRoutes,
+    ListsAppointments,
+    CreatesAppointments,
+    UpdatesAppointments,
+    RefreshesAppointments,
+    ConfirmsAppointments,
+    CancelsAppointments,
 )
 """`Connector` and every optional interface: what `appconnect check` holds each method against."""

@@ -21,9 +21,16 @@ def _pipedrive(context: ConnectorContext) -> Any:
     return create_connector(context)
 
 
+def _clio(context: ConnectorContext) -> Any:
+    from appconnect.connectors.clio import create_connector
+
+    return create_connector(context)
+
+
 BUILTIN_CONNECTORS: dict[str, Callable[[ConnectorContext], Any]] = {
     "sample": _sample,
     "pipedrive": _pipedrive,
+    "clio": _clio,
 }
 
 

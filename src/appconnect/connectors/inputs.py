@@ -39,9 +39,13 @@ __all__ = [
     "NO_ACCOUNT_DATA",
     "AccountData",
     "AdditionalSubmission",
+    "AppointmentContactRef",
+    "AppointmentInput",
+    "AppointmentRange",
     "AuthValidationInput",
     "CallArtefacts",
     "CallRecord",
+    "CreateAppointmentInput",
     "CreateCallLogInput",
     "CreateContactInput",
     "CreateMessageLogInput",
@@ -52,6 +56,7 @@ __all__ = [
     "GetCallLogInput",
     "GetLicenseStatusInput",
     "GetUserInfoInput",
+    "ListAppointmentsInput",
     "ManagedAuthOptionsInput",
     "MessageRecord",
     "OAuthInfoInput",
@@ -61,6 +66,7 @@ __all__ = [
     "RefreshAccessTokenInput",
     "ServerLoggingSettingsInput",
     "UnauthorizeInput",
+    "UpdateAppointmentInput",
     "UpdateCallLogInput",
     "UpdateMessageLogInput",
     "UpdateServerLoggingSettingsInput",
@@ -606,3 +612,63 @@ class UpdateServerLoggingSettingsInput(CrmInput):
     """`updateServerLoggingSettings`: store what an admin submitted (`user`: the admin's CRM user)."""
 
     additional_field_values: Mapping[str, Any]
+
+
+# -- appointments (spec platform §9.3) --------------------------------------------------------------
+@dataclass(frozen=True)
+class AppointmentContactRef:
+    """A contact to invite (`contacts` item): its CRM id and, when the extension sent it, its type."""
+
+    id: str
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentRange:
+    """The inclusive date range of `GET /appointments?startDate=&endDate=` (`YYYY-MM-DD`, UTC days)."""
+
+    start_date: str
+    end_date: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListAppointmentsInput(CrmInput):
+    """`listAppointments`: the user's appointments in `range`, or in the connector's default range."""
+
+    range: AppointmentRange | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateAppointmentInput(CrmInput):
+    """`createAppointment`, validated by the server (`title` non-empty, `duration_minutes` > 0,
+    `start_time_utc` ISO 8601 with an offset)."""
+
+    title: str
+    summary: str
+    start_time_utc: str
+    duration_minutes: int
+    contacts: tuple[AppointmentContactRef, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateAppointmentInput(CrmInput):
+    """`updateAppointment`: change what the patch names; None means "not in the patch".
+
+    `start_time_utc` and `duration_minutes` come together; `status` alone is what
+    `POST /appointments/{id}/status` sends (lower-cased).
+    """
+
+    appointment_id: str
+    title: str | None = None
+    summary: str | None = None
+    start_time_utc: str | None = None
+    duration_minutes: int | None = None
+    contacts: tuple[AppointmentContactRef, ...] | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentInput(CrmInput):
+    """`refreshAppointment`, `confirmAppointment`, `cancelAppointment`: one appointment by CRM id."""
+
+    appointment_id: str

@@ -330,3 +330,94 @@ class Option:
 
     def to_wire(self) -> dict[str, Any]:
         return {"value": self.value, "label": self.label}
+
+
+# -- appointments (spec platform §9.3) --------------------------------------------------------------
+@dataclass(frozen=True)
+class AppointmentAttendee:
+    """One attendee of an appointment (`attendees` item): the CRM contact or user invited."""
+
+    id: str | int
+    name: str | None = None
+    type: str | None = None
+    status: str | None = None
+    email: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"id": self.id}
+        optional = {"name": self.name, "type": self.type, "status": self.status, "email": self.email}
+        wire.update({key: value for key, value in optional.items() if value is not None})
+        return wire
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """An appointment as the extension shows it (the contract's `IdentifiedAppointment`).
+
+    Fields left None are not sent; `extra` adds connector-specific keys (the contract allows them).
+
+    >>> Appointment(id="7", title="Intake", start_time_utc="2026-07-20T19:00:00.000Z").to_wire()
+    {'id': '7', 'title': 'Intake', 'startTimeUtc': '2026-07-20T19:00:00.000Z'}
+    """
+
+    id: str | int
+    third_party_appointment_id: str | int | None = None
+    title: str | None = None
+    description: str | None = None
+    summary: str | None = None
+    participant_name: str | None = None
+    start_time_utc: str | None = None
+    duration_minutes: int | float | None = None
+    status: str | None = None
+    contact_id: str | None = None
+    contact_type: str | None = None
+    attendees: tuple[AppointmentAttendee, ...] | None = None
+    attendee_ids: tuple[str, ...] | None = None
+    extra: Mapping[str, Any] | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"id": self.id}
+        optional = {
+            "thirdPartyAppointmentId": self.third_party_appointment_id,
+            "title": self.title,
+            "description": self.description,
+            "summary": self.summary,
+            "participantName": self.participant_name,
+            "startTimeUtc": self.start_time_utc,
+            "durationMinutes": self.duration_minutes,
+            "status": self.status,
+            "contactId": self.contact_id,
+            "contactType": self.contact_type,
+            "attendees": [attendee.to_wire() for attendee in self.attendees]
+            if self.attendees is not None
+            else None,
+            "attendeeIds": list(self.attendee_ids) if self.attendee_ids is not None else None,
+        }
+        wire.update({key: value for key, value in optional.items() if value is not None})
+        if self.extra:
+            wire.update(self.extra)
+        return wire
+
+
+@dataclass(frozen=True)
+class AppointmentListResult:
+    """`listAppointments`: the appointments in the requested range (or the connector's default)."""
+
+    appointments: tuple[Appointment, ...] = ()
+    successful: bool = True
+    return_message: ReturnMessage | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentResult:
+    """`createAppointment`, `updateAppointment`, `refreshAppointment`, `confirmAppointment`,
+    `cancelAppointment`: the appointment now (when the CRM returned it), or why not.
+
+    `successful=False` with a `return_message` is the connector saying no (answered with 200);
+    `appointment_id` defaults to the appointment's id.
+    """
+
+    successful: bool = True
+    appointment: Appointment | None = None
+    appointment_id: str | int | None = None
+    return_message: ReturnMessage | None = None

@@ -40,6 +40,16 @@ OPERATION_FAILURES: dict[str, tuple[str, str]] = {
         "Error searching contacts",
         "Please check if your account has permission to GET contacts.",
     ),
+    "createAppointment": (
+        "Error creating appointment",
+        "Please check if your account has permission to CREATE appointments. or All attendees have "
+        "email address.",
+    ),
+    "updateAppointment": (
+        "Error updating appointment",
+        "Please check if the appointment entity still exists on <platform> and your account has "
+        "permission to EDIT appointments. or All attendees have email address.",
+    ),
 }
 GENERIC_DETAIL = "Please check if your account has the necessary permissions."
 
