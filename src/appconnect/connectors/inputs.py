@@ -48,6 +48,7 @@ __all__ = [
     "CrmInput",
     "FindContactInput",
     "FindContactWithNameInput",
+    "FindCreatedCallLogInput",
     "FormValues",
     "GetCallLogInput",
     "GetLicenseStatusInput",
@@ -372,6 +373,18 @@ class CreateCallLogInput(CrmInput):
     voicemail_message_id: str | None = None
     hashed_account_id: str | None = None
     is_from_sscl: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindCreatedCallLogInput(CrmInput):
+    """`findCreatedCallLog`: look for the log an earlier create of this call may have made.
+
+    The server asks this before sending a create again whose earlier attempt may have reached the
+    CRM (a timeout after sending, a crash before the CRM's answer was stored). `create` is the
+    create as it was sent (same composed body, same contact, same call).
+    """
+
+    create: CreateCallLogInput
 
 
 @dataclass(frozen=True, kw_only=True)

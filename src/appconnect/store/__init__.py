@@ -15,6 +15,7 @@ from appconnect.store.managed_auth import ManagedAuthRepository
 from appconnect.store.message_logs import MessageLogRepository
 from appconnect.store.migrate import current_revision, head_revision, upgrade
 from appconnect.store.note_cache import NoteCacheRepository
+from appconnect.store.outbox import OutboxRepository
 from appconnect.store.refresh_locks import RefreshLockRepository
 from appconnect.store.users import UserRepository
 
@@ -32,6 +33,7 @@ class Store:
         self.note_cache = NoteCacheRepository(database)
         self.refresh_locks = RefreshLockRepository(database)
         self.managed_auth = ManagedAuthRepository(self.account_data, box)
+        self.outbox = OutboxRepository(database)
 
     @classmethod
     def open(cls, database_url: str, server_secret: str) -> Store:

@@ -463,6 +463,34 @@ class _Api:
             self.state.activities[activity["id"]] = activity
             return {"success": True, "data": dict(activity)}
 
+    async def list_activities(self, request: Request) -> Any:
+        """`GET /api/v2/activities` with the filters the connector uses (one page, newest first)."""
+        self.bearer_user(request)
+        query = self.query(request, {"person_id", "owner_id", "sort_by", "sort_direction", "limit", "cursor"})
+        if query.get("sort_by", "id") not in {"id", "update_time", "add_time"}:
+            raise Refused("invalid sort_by")
+        if query.get("sort_direction", "asc") not in {"asc", "desc"}:
+            raise Refused("invalid sort_direction")
+        limit = query.get("limit", "100")
+        if not limit.isdigit() or not 1 <= int(limit) <= 500:
+            raise Refused("invalid limit")
+        for name in ("person_id", "owner_id"):
+            if name in query and not query[name].isdigit():
+                raise Refused(f"invalid {name}")
+        with self.state.lock:
+            found = [
+                dict(activity)
+                for activity in self.state.activities.values()
+                if not activity["is_deleted"]
+                and ("person_id" not in query or activity.get("person_id") == int(query["person_id"]))
+                and ("owner_id" not in query or activity.get("owner_id") == int(query["owner_id"]))
+            ]
+        key = query.get("sort_by", "id")
+        found.sort(key=lambda activity: (str(activity.get(key)), activity["id"]))
+        if query.get("sort_direction") == "desc":
+            found.reverse()
+        return {"success": True, "data": found[: int(limit)], "additional_data": {"next_cursor": None}}
+
     async def activity(self, request: Request) -> Any:
         self.bearer_user(request)
         self.query(request, {"include_fields"})
@@ -605,7 +633,7 @@ def create_pipedrive_app(state: PipedriveState) -> Starlette:
         "/api/v2/deals": {"GET": api.deals},
         "/v1/leads": {"GET": api.leads},
         "/v1/activityTypes": {"GET": api.activity_types},
-        "/api/v2/activities": {"POST": api.create_activity},
+        "/api/v2/activities": {"POST": api.create_activity, "GET": api.list_activities},
         "/api/v2/activities/{id}": {"GET": api.activity, "PATCH": api.update_activity},
     }
     routes = [Route(path, endpoint(handlers), methods=every) for path, handlers in paths.items()]
