@@ -144,6 +144,10 @@ class Attempt:
             settings = self.context.settings
             if job.attempts < settings.outbox_max_attempts and age < settings.outbox_max_age_seconds:
                 delay = backoff_seconds(self.context, job.attempts, error)
+                if job.kind == CREATE_CALL_LOG and isinstance(error, CrmUncertain | TimeoutError):
+                    # A create that timed out may still be applied by the CRM: give it time to
+                    # land before it is looked up (and, if not found, sent again).
+                    delay = max(delay, settings.crm_timeout_seconds)
                 await self.jobs.reschedule(
                     job.id,
                     delay_seconds=delay,
