@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import struct
+import subprocess
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ import pytest
 
 from tests.e2e.conftest import call_record
 from tests.fakes.pipedrive import FAKE_REDIRECT_URI, FakePipedrive
+from tests.support.processes import APPCONNECT, operator_env
 from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures
     PIPEDRIVE_USER_ID,
     fake_pipedrive_fixture,
@@ -137,10 +140,10 @@ class Extension:
             await self.update(session_id, recordingLink=f"https://rec.example.com/{session_id}"),
         ]
 
-    async def drained(self, timeout: float = 60.0) -> dict[str, Any]:
+    async def drained(self, seconds: float = 60.0) -> dict[str, Any]:
         """Wait until the outbox has nothing queued; its stats from `/health/ready`."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while True:
             stats: dict[str, Any] = (await self.client.get("/health/ready")).json()["outbox"]
             if stats["queued"] == 0:
@@ -334,3 +337,41 @@ async def test_creates_slower_than_the_timeout_end_with_one_activity_each(
         assert (await extension.drained())["dead"] == 0
         await extension.assert_each_call_logged_once(session_ids)
         assert len(extension.pipedrive.requests_to("POST", "/api/v2/activities")) == len(session_ids)
+
+
+def _cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    env = operator_env(
+        DATABASE_URL=settings.database_url,
+        APP_SERVER_SECRET_KEY=str(settings.app_server_secret_key),
+        HASH_KEY=str(settings.hash_key),
+        APPCONNECT_STATE_FILE=str(settings.state_file),
+    )
+    return subprocess.run([*APPCONNECT, "outbox", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+async def test_a_dead_job_is_listed_retried_by_command_and_delivered(start_extension: Any, settings: Any) -> None:
+    async with start_extension(outbox_max_attempts=2) as extension:
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
+        queued = await extension.create("dead-1")
+        assert "automatically" in queued["returnMessage"]["message"]
+        for _ in range(100):  # the request's attempt and the worker's: then it is dead
+            if (await extension.client.get("/health/ready")).json()["outbox"]["dead"] == 1:
+                break
+            await asyncio.sleep(0.05)
+        faults.clear()
+        listed = _cli(settings, "list", "--state", "dead", "--json")
+        assert listed.returncode == 0, listed.stderr
+        [job] = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert job["kind"] == "call_log.create" and job["state"] == "dead" and job["attempts"] == 2
+        assert "CrmUnavailable" in job["lastError"] and "503" in job["lastError"]
+        assert extension.activities_of("dead-1") == []
+        assert not (await extension.matched(["dead-1"]))["dead-1"]
+        retried = _cli(settings, "retry", str(job["id"]))
+        assert retried.returncode == 0 and f"job {job['id']} queued" in retried.stdout
+        await extension.drained()
+        [activity] = extension.activities_of("dead-1")
+        assert (await extension.matched(["dead-1"]))["dead-1"] == str(activity["id"])
+        assert _cli(settings, "list").stdout.strip() == "the outbox is empty"
+        missing = _cli(settings, "drop", str(job["id"]))
+        assert missing.returncode == 1 and "no job" in missing.stderr
