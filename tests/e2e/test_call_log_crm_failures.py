@@ -188,7 +188,9 @@ async def test_a_rate_limited_update_is_queued_and_applied_after_the_reset(
         auth = await _login(client)
         created = await _create(client, auth, "s-429")
         note_before = store.activities[int(created["logId"])]["note"]
-        crm.faults.add(status=429, headers={"x-ratelimit-reset": "1"}, method="PUT", path="/activities/*", times=1)
+        crm.faults.add(
+            status=429, headers={"x-ratelimit-reset": "1"}, method="PUT", path="/activities/*", times=1
+        )
         answer = (
             await client.patch("/callLog", headers=auth, json={"sessionId": "s-429", "note": "new"})
         ).json()

@@ -25,12 +25,12 @@ import pytest
 
 from tests.e2e.conftest import call_record
 from tests.fakes.pipedrive import FAKE_REDIRECT_URI, FakePipedrive
-from tests.support.processes import APPCONNECT, operator_env
 from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures
     PIPEDRIVE_USER_ID,
     fake_pipedrive_fixture,
     pipedrive_env_fixture,
 )
+from tests.support.processes import APPCONNECT, operator_env
 
 ANN = "+14155550100"
 
@@ -349,7 +349,9 @@ def _cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*APPCONNECT, "outbox", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
-async def test_a_dead_job_is_listed_retried_by_command_and_delivered(start_extension: Any, settings: Any) -> None:
+async def test_a_dead_job_is_listed_retried_by_command_and_delivered(
+    start_extension: Any, settings: Any
+) -> None:
     async with start_extension(outbox_max_attempts=2) as extension:
         faults = extension.pipedrive.faults
         faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
