@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -104,3 +105,37 @@ async def test_a_dead_job_is_kept_listed_and_can_be_retried_or_dropped(store: St
     assert await store.outbox.drop(job.id) is True
     assert await store.outbox.jobs() == []
     assert await store.outbox.drop(job.id) is False
+
+
+async def test_stale_reservations_without_a_job_are_swept_and_those_with_one_kept(store: Store) -> None:
+    from appconnect.store.call_logs import CallLogRepository, ExtensionIdentity
+    from appconnect.store.models import OutboxJobRow
+    from appconnect.store.outbox import JobSpec as Spec
+
+    calls = CallLogRepository(store.database, stale_after=timedelta(0))
+    who = ExtensionIdentity(extension_number="101", hashed_extension_id="")
+    for session_id in ("orphan", "owed"):
+        reservation = await calls.reserve(
+            record_id=f"tel-{session_id}",
+            session_id=session_id,
+            who=who,
+            platform="pipedrive",
+            user_id="1-pipedrive",
+            contact_id="7",
+        )
+        assert reservation.is_ours
+    await store.outbox.enqueue(
+        Spec(
+            kind="call_log.create",
+            platform="pipedrive",
+            user_id="1-pipedrive",
+            order_key="call:pipedrive:owed:101:",  # services.outbox.call_order_key
+            account_key="a",
+            payload={},
+        )
+    )
+    await asyncio.sleep(0.05)
+    assert await calls.sweep_stale_without_job(OutboxJobRow.__table__) == 1  # type: ignore[arg-type]
+    assert await calls.find("orphan", who, platform="pipedrive") is None
+    kept = await calls.find("owed", who, platform="pipedrive")
+    assert kept is not None and kept.state == "pending"
