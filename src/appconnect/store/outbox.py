@@ -226,6 +226,9 @@ class OutboxRepository:
             .order_by(_C.id)
             .limit(limit)
         )
+        async with self._db.connect() as connection:  # idle queue: a plain read, no write lock taken
+            if (await connection.execute(query.with_only_columns(_C.id).limit(1))).first() is None:
+                return []
         if self._db.backend == "postgresql":
             query = query.with_for_update(skip_locked=True, of=_TABLE)
         async with self._db.transaction() as session:
