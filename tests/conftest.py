@@ -33,6 +33,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         sample_crm_database_url=f"sqlite:///{tmp_path / 'sample-crm.db'}",
         state_file=tmp_path / "state.json",
         create_wait_seconds=5.0,
+        # The outbox retries quickly in tests (a `Retry-After` is still honoured).
+        outbox_poll_seconds=0.05,
+        outbox_backoff_seconds=0.05,
+        outbox_max_backoff_seconds=0.5,
     )
 
 

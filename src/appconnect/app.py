@@ -45,6 +45,7 @@ from appconnect.docs import install_docs
 from appconnect.security import SessionTokens
 from appconnect.services.connector_services import RunningServerServices
 from appconnect.services.context import ServerContext
+from appconnect.services.outbox_worker import OutboxWorker
 from appconnect.startup import connector_start_error, database_error, one_line
 from appconnect.store import Store, upgrade
 
@@ -102,9 +103,12 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         if warning is not None:
             log.warning(warning)
         log.info("appconnect ready", platforms=registry.platforms(), database=store.database.backend)
+        worker = start_outbox_worker(app.state.context)
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             for connector in connectors:
                 await connector.shutdown()
             await http.aclose()
@@ -157,6 +161,15 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
         if isinstance(connector, ServesRoutes):
             app.include_router(connector.routes(services))
     return app
+
+
+def start_outbox_worker(context: ServerContext) -> OutboxWorker | None:
+    """The outbox worker of this server process (`APPCONNECT_OUTBOX_WORKER`, on by default)."""
+    if not context.settings.outbox_worker:
+        return None
+    worker = OutboxWorker(context)
+    worker.start()
+    return worker
 
 
 def build_registry(

@@ -223,6 +223,84 @@ def init(
     typer.echo(next_steps(project))
 
 
+outbox_app = typer.Typer(help="The outbox: CRM writes accepted and still owed.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@app.command()
+def worker(
+    workers: int = typer.Option(1, min=1, help="Outbox workers in this process."),
+) -> None:
+    """Deliver queued CRM writes (the outbox) without serving HTTP; stops on Ctrl-C or SIGTERM.
+
+    `appconnect serve` runs a worker itself unless APPCONNECT_OUTBOX_WORKER=false.
+    """
+    from appconnect.worker import run_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level, json_lines=settings.is_prod)
+    try:
+        asyncio.run(run_worker(settings, workers=workers))
+    except ConfigurationError as error:
+        report(error, debug=debug_requested(settings))
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
+
+
+@outbox_app.command("list")
+def outbox_list(
+    state: str | None = typer.Option(None, help="Only jobs in this state: queued or dead."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """List the jobs with their attempts and last error (never their content)."""
+    import json
+
+    from appconnect.worker import list_jobs
+
+    settings = _settings()
+    configure_logging("WARNING")
+    jobs = asyncio.run(list_jobs(settings, state=state))
+    for job in jobs:
+        if as_json:
+            typer.echo(json.dumps(job.wire()))
+        else:
+            typer.echo(
+                f"{job.id}\t{job.state}\t{job.kind}\t{job.platform}\tattempts={job.attempts}\t"
+                f"{job.order_key}\t{job.last_error or ''}"
+            )
+    if not jobs and not as_json:
+        typer.echo("the outbox is empty")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    job_id: int = typer.Argument(..., help="The job's id (from `appconnect outbox list`)."),
+) -> None:
+    """Queue a job again now (a dead one, or one waiting out its backoff)."""
+    from appconnect.worker import change_job
+
+    settings = _settings()
+    configure_logging("WARNING")
+    if not asyncio.run(change_job(settings, job_id, "retry")):
+        typer.echo(f"no job {job_id} to retry (it may be running or delivered)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"job {job_id} queued")
+
+
+@outbox_app.command("drop")
+def outbox_drop(
+    job_id: int = typer.Argument(..., help="The job's id (from `appconnect outbox list`)."),
+) -> None:
+    """Delete a job: the CRM write it owes is given up."""
+    from appconnect.worker import change_job
+
+    settings = _settings()
+    configure_logging("WARNING")
+    if not asyncio.run(change_job(settings, job_id, "drop")):
+        typer.echo(f"no job {job_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"job {job_id} dropped")
+
+
 @app.command()
 def version() -> None:
     """Print the server version."""

@@ -105,6 +105,23 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="APPCONNECT_HEADER_TIMEOUT")
     body_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="APPCONNECT_BODY_TIMEOUT")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1, validation_alias="APPCONNECT_MAX_BODY_BYTES")
+    # The outbox (CRM writes owed through outages and crashes; see store/outbox.py).
+    outbox_worker: bool = Field(default=True, validation_alias="APPCONNECT_OUTBOX_WORKER")
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, validation_alias="APPCONNECT_OUTBOX_POLL_SECONDS")
+    outbox_lease_seconds: float = Field(
+        default=120.0, gt=0, validation_alias="APPCONNECT_OUTBOX_LEASE_SECONDS"
+    )
+    outbox_backoff_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="APPCONNECT_OUTBOX_BACKOFF_SECONDS"
+    )
+    outbox_max_backoff_seconds: float = Field(
+        default=300.0, gt=0, validation_alias="APPCONNECT_OUTBOX_MAX_BACKOFF_SECONDS"
+    )
+    outbox_max_attempts: int = Field(default=25, ge=1, validation_alias="APPCONNECT_OUTBOX_MAX_ATTEMPTS")
+    outbox_max_age_seconds: float = Field(
+        default=86400.0, gt=0, validation_alias="APPCONNECT_OUTBOX_MAX_AGE_SECONDS"
+    )
+    outbox_batch: int = Field(default=16, ge=1, validation_alias="APPCONNECT_OUTBOX_BATCH")
 
     @field_validator("log_level", mode="before")
     @classmethod

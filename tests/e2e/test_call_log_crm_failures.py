@@ -55,14 +55,19 @@ async def _matched(client: httpx.AsyncClient, auth: dict[str, str], session_id: 
     return bool(answer.json()["logs"][0]["matched"])
 
 
+async def _until_matched(client: httpx.AsyncClient, auth: dict[str, str], session_id: str) -> None:
+    for _ in range(200):
+        if await _matched(client, auth, session_id):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{session_id} was never logged")
+
+
 @pytest.mark.parametrize(
     ("status", "headers", "message"),
     [
-        (429, {"x-ratelimit-reset": "2"}, "Rate limit exceeded"),
         (401, {}, "Authorization error"),
         (403, {}, "Authorization error"),
-        (500, {}, "Error creating call log"),
-        (503, {}, "Error creating call log"),
     ],
 )
 async def test_a_failed_create_records_nothing_and_can_be_retried(
@@ -92,27 +97,69 @@ async def test_a_failed_create_records_nothing_and_can_be_retried(
         assert len(store.activities) == 1 and await _matched(client, auth, "s-fail")
 
 
-async def test_a_dropped_connection_on_create_is_uncertain_and_not_resent(
-    server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore]
+@pytest.mark.parametrize(
+    ("status", "headers"), [(429, {"Retry-After": "1"}), (500, {}), (503, {})], ids=["429", "500", "503"]
+)
+async def test_a_transient_failure_queues_the_create_and_it_arrives_once(
+    server: Any,
+    activity_crm: tuple[FakeCrmServer, ActivityStore],
+    status: int,
+    headers: dict[str, str],
 ) -> None:
+    crm, store = activity_crm
+    crm.faults.add(
+        status=status, headers=headers, body={"error": "nope"}, method="POST", path="/activities", times=1
+    )
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        auth = await _login(client)
+        queued = await _create(client, auth, "s-queued")
+        assert queued["successful"] is False
+        assert queued["returnMessage"]["messageType"] == "warning"
+        assert "will be written to the CRM automatically" in queued["returnMessage"]["message"]
+        if status == 429:  # Retry-After: nothing is sent again before a second has passed
+            again = await _create(client, auth, "s-queued")  # the extension's retry while queued
+            assert again == queued
+            assert store.activities == {}
+        await _until_matched(client, auth, "s-queued")
+        assert await _create(client, auth, "s-queued") != queued  # delivered: an ordinary duplicate now
+    assert len(store.activities) == 1
+    assert len(crm.requests_to("POST", "/activities")) == 2  # the failed attempt and the delivery
+
+
+async def test_an_uncertain_create_is_not_resent_by_a_connector_that_cannot_look_it_up(
+    server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore], settings: Any
+) -> None:
+    from appconnect.store import Store
+
     crm, _store = activity_crm
     crm.faults.drop_connection(method="POST", path="/activities", times=1)
     async with httpx.AsyncClient(base_url=server.url) as client:
         auth = await _login(client)
         failed = await _create(client, auth, "s-drop")
     assert failed["successful"] is False
-    assert failed["returnMessage"]["message"] == "Error creating call log"
+    assert "automatically" in failed["returnMessage"]["message"]
+    store = Store.open(settings.database_url, str(settings.app_server_secret_key))
+    try:
+        for _ in range(200):
+            dead = await store.outbox.jobs(state="dead")
+            if dead:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+    assert [job.kind for job in dead] == ["call_log.create"]
+    assert dead[0].last_error is not None and "cannot look it up" in dead[0].last_error
     assert len(crm.requests_to("POST", "/activities")) == 1  # never re-sent blindly
 
 
-async def test_a_failed_read_before_an_update_leaves_the_crm_note_unchanged(
+async def test_a_failed_read_before_an_update_queues_it_and_it_keeps_the_crm_note(
     server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore]
 ) -> None:
     crm, store = activity_crm
     async with httpx.AsyncClient(base_url=server.url) as client:
         auth = await _login(client)
         created = await _create(client, auth, "s-read")
-        note_before = store.activities[int(created["logId"])]["note"]
+        log_id = int(created["logId"])
         crm.faults.add(status=500, method="GET", path="/activities/*", times=1)
         answer = await client.patch(
             "/callLog",
@@ -121,21 +168,19 @@ async def test_a_failed_read_before_an_update_leaves_the_crm_note_unchanged(
         )
         assert answer.status_code == 200
         assert answer.json()["successful"] is False
-        assert answer.json()["returnMessage"]["message"] == "Error updating call log"
-        assert store.activities[int(created["logId"])]["note"] == note_before
-        assert crm.requests_to("PUT", f"/activities/{created['logId']}") == []
-        # Once the CRM answers again, the same update lands and keeps the earlier note.
-        retried = await client.patch(
-            "/callLog",
-            headers=auth,
-            json={"sessionId": "s-read", "recordingLink": "https://rec.example.com/1"},
-        )
-        assert retried.json()["successful"] is True
-    note_after = store.activities[int(created["logId"])]["note"]
+        assert "automatically" in answer.json()["returnMessage"]["message"]
+        for _ in range(100):
+            if "rec.example.com" in store.activities[log_id]["note"]:
+                break
+            await asyncio.sleep(0.05)
+    note_after = store.activities[log_id]["note"]
     assert "First note" in note_after and 'href="https://rec.example.com/1"' in note_after
+    # Nothing was written while the read failed: one PUT, after the second (successful) read.
+    assert len(crm.requests_to("PUT", f"/activities/{log_id}")) == 1
+    assert len(crm.requests_to("GET", f"/activities/{log_id}")) == 2
 
 
-async def test_a_rate_limited_update_says_so_and_changes_nothing(
+async def test_a_rate_limited_update_is_queued_and_applied_after_the_reset(
     server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore]
 ) -> None:
     crm, store = activity_crm
@@ -143,13 +188,20 @@ async def test_a_rate_limited_update_says_so_and_changes_nothing(
         auth = await _login(client)
         created = await _create(client, auth, "s-429")
         note_before = store.activities[int(created["logId"])]["note"]
-        crm.faults.add(status=429, headers={"x-ratelimit-reset": "30"}, method="PUT", path="/activities/*")
+        crm.faults.add(
+            status=429, headers={"x-ratelimit-reset": "1"}, method="PUT", path="/activities/*", times=1
+        )
         answer = (
             await client.patch("/callLog", headers=auth, json={"sessionId": "s-429", "note": "new"})
         ).json()
-    assert answer["successful"] is False and answer["returnMessage"]["message"] == "Rate limit exceeded"
-    assert "rateLimitResetAt" in answer["returnMessage"]
-    assert store.activities[int(created["logId"])]["note"] == note_before
+        assert answer["successful"] is False and "automatically" in answer["returnMessage"]["message"]
+        assert store.activities[int(created["logId"])]["note"] == note_before
+        for _ in range(100):
+            if store.activities[int(created["logId"])]["note"] != note_before:
+                break
+            await asyncio.sleep(0.05)
+    assert "new" in store.activities[int(created["logId"])]["note"]
+    assert len(crm.requests_to("PUT", f"/activities/{created['logId']}")) == 2
 
 
 async def test_an_update_waits_for_a_create_in_flight(

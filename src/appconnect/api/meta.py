@@ -33,13 +33,23 @@ async def readiness(context: ContextDep) -> Response:
         return JSONResponse({"status": "unavailable", "database": type(error).__name__}, status_code=503)
     head = head_revision()
     ready = revision == head
+    body: dict[str, Any] = {
+        "status": "ready" if ready else "migrations pending",
+        "database": "ok",
+        "revision": revision,
+        "head": head,
+    }
+    if ready:  # the outbox: CRM writes accepted and still owed (a backlog is not "unready")
+        stats = await context.store.outbox.stats()
+        body["outbox"] = {
+            "queued": stats.queued,
+            "dead": stats.dead,
+            "oldestAgeSeconds": None
+            if stats.oldest_age_seconds is None
+            else round(stats.oldest_age_seconds, 1),
+        }
     return JSONResponse(
-        {
-            "status": "ready" if ready else "migrations pending",
-            "database": "ok",
-            "revision": revision,
-            "head": head,
-        },
+        body,
         status_code=200 if ready else 503,
     )
 

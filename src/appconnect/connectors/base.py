@@ -75,6 +75,7 @@ from appconnect.connectors.inputs import (
     CrmInput,
     FindContactInput,
     FindContactWithNameInput,
+    FindCreatedCallLogInput,
     GetCallLogInput,
     GetLicenseStatusInput,
     GetUserInfoInput,
@@ -138,6 +139,7 @@ __all__ = [
     "CreatesAppointments",
     "CreatesContacts",
     "FindsContacts",
+    "FindsCreatedCallLogs",
     "ListsAppointments",
     "ListsUsers",
     "LogsIn",
@@ -440,6 +442,25 @@ class CreatesContacts(Protocol):
                 person = await self.api(new).post("/people", json={
                     "name": new.new_contact_name, "phone": new.phone_number})
                 return CreateContactResult(contact_info=Contact(id=person["id"], name=person["name"]))
+        """
+        ...
+
+
+@runtime_checkable
+class FindsCreatedCallLogs(Protocol):
+    async def find_created_call_log(self, lookup: FindCreatedCallLogInput, /) -> CreateCallLogResult:
+        """The log `lookup.create` made, if the CRM has it (`log_id` None when it has none).
+
+        Lets the outbox resolve a create whose outcome is unknown instead of sending it twice:
+        find the record by something the create wrote (the contact, the start time, the body).
+
+        Example::
+
+            async def find_created_call_log(self, lookup: FindCreatedCallLogInput) -> CreateCallLogResult:
+                create = lookup.create
+                found = await self.api(lookup).get("/activities", params={"contact": create.contact_info.id})
+                same = [a for a in found if a["note"] == create.composed_log_details]
+                return CreateCallLogResult(log_id=same[0]["id"] if same else None)
         """
         ...
 
@@ -884,6 +905,7 @@ class BaseConnector(ABC):
 INTERFACE_PROTOCOLS: tuple[type, ...] = (
     Connector,
     ReadsCallLogs,
+    FindsCreatedCallLogs,
     FindsContacts,
     SearchesContactsByName,
     CreatesContacts,

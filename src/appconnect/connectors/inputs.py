@@ -52,6 +52,7 @@ __all__ = [
     "CrmInput",
     "FindContactInput",
     "FindContactWithNameInput",
+    "FindCreatedCallLogInput",
     "FormValues",
     "GetCallLogInput",
     "GetLicenseStatusInput",
@@ -381,6 +382,18 @@ class CreateCallLogInput(CrmInput):
     assigned_crm_user_id: str | None = None
     """Server-side logging (`isAssignedToUser`): the CRM user an admin mapped to the extension
     `adminAssignedUserRcId` (admin user mapping), who should own the log; None otherwise."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindCreatedCallLogInput(CrmInput):
+    """`findCreatedCallLog`: look for the log an earlier create of this call may have made.
+
+    The server asks this before sending a create again whose earlier attempt may have reached the
+    CRM (a timeout after sending, a crash before the CRM's answer was stored). `create` is the
+    create as it was sent (same composed body, same contact, same call).
+    """
+
+    create: CreateCallLogInput
 
 
 @dataclass(frozen=True, kw_only=True)

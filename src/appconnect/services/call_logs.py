@@ -12,23 +12,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose import UNSET, compose_call_log, parse_start_time
-from appconnect.connectors.base import ReadsCallLogs, SetsDispositions
+from appconnect.connectors.base import Connector, FindsCreatedCallLogs, ReadsCallLogs, SetsDispositions
 from appconnect.connectors.inputs import (
     AdditionalSubmission,
     CallArtefacts,
     CallRecord,
     CreateCallLogInput,
+    FindCreatedCallLogInput,
     FormValues,
     GetCallLogInput,
     UpdateCallLogInput,
     UpsertCallDispositionInput,
 )
-from appconnect.connectors.types import CallLogInfo, ContactInfo, GetCallLogResult, message_to_wire
+from appconnect.connectors.types import (
+    CallLogInfo,
+    ContactInfo,
+    CreateCallLogResult,
+    GetCallLogResult,
+    message_to_wire,
+)
 from appconnect.contract import AiArtefacts, CreateCallLogRequest, DispositionRequest, UpdateCallLogRequest
 from appconnect.domain import CallLogLink, User
 from appconnect.services.context import ServerContext
@@ -41,12 +50,24 @@ from appconnect.services.messages import (
     unsupported,
     warning,
 )
+from appconnect.services.outbox import (
+    CREATE_CALL_LOG,
+    QUEUED_CALL,
+    UPDATE_CALL_LOG,
+    Attempt,
+    account_key,
+    call_order_key,
+    enqueue_behind,
+    enqueue_leased,
+    job_log,
+    queued_outcome,
+)
 from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
-from appconnect.services.reservations import CallLogClaim, NotRecorded, holding
 from appconnect.services.user_mapping import assigned_crm_user_id
 from appconnect.store import ExtensionIdentity
 from appconnect.store.call_logs import choose_link
+from appconnect.store.outbox import Job, JobSpec
 
 log = structlog.get_logger(__name__)
 
@@ -101,15 +122,28 @@ async def create_call_log(
     request: CreateCallLogRequest,
     rc_account_id_header: str | None,
     is_from_sscl: bool,
+    job: Job | None = None,
 ) -> Outcome:
+    """POST /callLog, or (`job`) the outbox worker delivering one that was queued.
+
+    The reservation and its outbox job are recorded before the CRM is called, so an accepted
+    create is never lost: a transient failure leaves the job queued (the extension is told the
+    log will be written automatically), a crash leaves it to a worker once its lease expires.
+    """
     connector = context.registry.get(platform)
     log_info = request.log_info.wire()
     session_id = request.log_info.session_id
     who = identity_for_create(request, log_info, context.secrets.hash_key)
-    if await context.store.call_logs.existing(session_id, who, platform=platform) is not None:
-        return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+    order_key = call_order_key(platform, session_id, who)
+    if job is None:
+        if await context.store.outbox.queued_for(order_key):
+            return queued_outcome(CREATE_CALL_LOG)  # a retry while its create is queued: the same answer
+        if await context.store.call_logs.existing(session_id, who, platform=platform) is not None:
+            return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     user = await _usable_user(context, user_id, platform)
     if user is None:
+        if job is not None:
+            await Attempt(context, job, inline=False).dead("user not found")
         return _fail(USER_NOT_FOUND)
     note = request.note
     if context.settings.use_cache and is_from_sscl:
@@ -117,6 +151,8 @@ async def create_call_log(
     try:
         crm = await CrmSession.open(context, connector, user, operation="createCallLog")
     except Answered as answered:
+        if job is not None:
+            return await Attempt(context, job, inline=False).failed(answered)
         return answered.outcome
     contact_number = _contact_number(log_info)
     if _is_missing_contact(request.contact_id):
@@ -154,17 +190,29 @@ async def create_call_log(
             voicemail_link=voicemail_link,
             **request.ai_artefacts(),
         )
-    reservation = await context.store.call_logs.reserve(
-        record_id=str(log_info.get("telephonySessionId") or log_info.get("id") or session_id),
-        session_id=session_id,
-        who=who,
-        platform=platform,
-        user_id=crm.user.id,
-        contact_id=str(request.contact_id),
-        checked=True,  # `existing` found nothing a moment ago
-    )
-    if not reservation.is_ours:
-        return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+    record_id = str(log_info.get("telephonySessionId") or log_info.get("id") or session_id)
+    if job is None:
+        reservation = await context.store.call_logs.reserve(
+            record_id=record_id,
+            session_id=session_id,
+            who=who,
+            platform=platform,
+            user_id=crm.user.id,
+            contact_id=str(request.contact_id),
+            checked=True,  # `existing` found nothing a moment ago
+        )
+        if not reservation.is_ours:
+            return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+        link = reservation.link
+    else:
+        held_link = await _job_reservation(
+            context, job, record_id, session_id, who, platform, crm.user.id, request
+        )
+        if held_link is None:
+            await context.store.outbox.complete(job.id)  # another create of this call already made it
+            job_log("outbox job superseded", job)
+            return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+        link = held_link
     hashed_account = hashed_account_id(
         rc_account_id_header, log_info.get("accountId"), context.secrets.hash_key
     )
@@ -189,19 +237,58 @@ async def create_call_log(
             context, submission(request.additional_submission), hashed_account
         ),
     )
+    if job is None:
+        spec = JobSpec(
+            kind=CREATE_CALL_LOG,
+            platform=platform,
+            user_id=crm.user.id,
+            order_key=order_key,
+            account_key=account_key(platform, crm.user.hostname, crm.user.id),
+            payload={
+                "request": request.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                "rcAccountId": rc_account_id_header,
+                "isFromSscl": is_from_sscl,
+            },
+        )
+        try:
+            attempt = await enqueue_leased(context, spec)
+        except SQLAlchemyError as error:
+            log.error(
+                "recording the outbox job failed", session_id=session_id, error_type=type(error).__name__
+            )
+            await context.store.call_logs.release(link)
+            return _fail(DATABASE_FAILED)
+    else:
+        attempt = Attempt(context, job, inline=False)
+    calls = context.store.call_logs
+    undo = (calls.release_statement(link),)
     try:
-        async with holding(
-            CallLogClaim(context.store.call_logs, reservation.link), session_id=session_id, platform=platform
-        ) as held:
-            result, crm = await crm.run(connector.create_call_log, call, session_id=session_id)
-            if result.log_id:
-                await held.confirm(str(result.log_id))
+        async with asyncio.timeout(context.settings.outbox_lease_seconds * 0.9):
+            result = await _create_or_find(crm, connector, call, reconcile=job is not None and job.maybe_sent)
     except Answered as answered:
-        return answered.outcome
-    except NotRecorded:
-        return _fail(DATABASE_FAILED)
+        return await attempt.failed(answered, undo=undo)
+    except NotSentAgain:
+        await attempt.dead(
+            "the create may have reached the CRM and this connector cannot look it up", undo=undo
+        )
+        return _fail(QUEUED_CALL)
+    except TimeoutError as error:  # the attempt outlived its lease: its outcome is unknown
+        failure = Answered(_fail(QUEUED_CALL))
+        failure.__cause__ = error
+        return await attempt.failed(failure, undo=undo)
     if not result.log_id:
+        await attempt.delivered(also=undo)  # the connector declined (no log id): nothing is owed
         return _fail(message_to_wire(result.return_message))
+    try:
+        await attempt.delivered(also=(calls.confirm_statement(link, str(result.log_id)),))
+    except SQLAlchemyError as error:
+        log.error(
+            "CRM log written but not recorded",
+            log_id=str(result.log_id),
+            session_id=session_id,
+            error_type=type(error).__name__,
+        )  # the job stays (leased): a worker finds the activity by looking it up, never re-creates it
+        return _fail(DATABASE_FAILED)
     return Outcome(
         body={
             "successful": True,
@@ -209,6 +296,93 @@ async def create_call_log(
             "returnMessage": message_to_wire(result.return_message),
         }
     )
+
+
+class NotSentAgain(Exception):
+    """A create that may have reached the CRM, for a connector that cannot look it up."""
+
+
+async def _create_or_find(
+    crm: CrmSession, connector: Connector, call: CreateCallLogInput, *, reconcile: bool
+) -> CreateCallLogResult:
+    """The create, or (`reconcile`: an earlier attempt may have reached the CRM) the log that
+    attempt made, found through the connector's lookup; only when it finds none is it sent again.
+
+    Raises:
+        Answered: the CRM failed.
+        NotSentAgain: reconciliation is needed and the connector has no lookup.
+    """
+    session_id = call.call_log.session_id
+    if reconcile:
+        if not isinstance(connector, FindsCreatedCallLogs):
+            raise NotSentAgain
+        found, crm = await crm.run(
+            connector.find_created_call_log,
+            FindCreatedCallLogInput(user=crm.user, auth_header=crm.auth_header, create=call),
+            session_id=session_id,
+            step="look up an earlier create",
+        )
+        if found.log_id:
+            log.info("outbox found the call log an earlier attempt created", session_id=session_id)
+            return found
+    result, crm = await crm.run(connector.create_call_log, call, session_id=session_id)
+    return result
+
+
+async def _job_reservation(
+    context: ServerContext,
+    job: Job,
+    record_id: str,
+    session_id: str,
+    who: ExtensionIdentity,
+    platform: str,
+    user_id: str,
+    request: CreateCallLogRequest,
+) -> CallLogLink | None:
+    """The pending reservation a queued create delivers (taken again if it was released, e.g.
+    for a dead job retried by an operator); None when the call is logged already."""
+    link = CallLogLink(
+        id=record_id,
+        session_id=session_id,
+        extension_number=who.extension_number,
+        hashed_extension_id=who.hashed_extension_id,
+        platform=platform,
+        third_party_log_id=None,
+        user_id=user_id,
+        contact_id=str(request.contact_id),
+        state="pending",
+    )
+    current = await context.store.call_logs.get_exact(link)
+    if current is not None:
+        return current if current.state == "pending" else None
+    reservation = await context.store.call_logs.reserve(
+        record_id=record_id,
+        session_id=session_id,
+        who=who,
+        platform=platform,
+        user_id=user_id,
+        contact_id=str(request.contact_id),
+    )
+    return reservation.link if reservation.is_ours else None
+
+
+async def _jobs_ahead(context: ServerContext, order_key: str) -> bool:
+    """Whether jobs of this call are queued; waits (bounded) while one is being attempted.
+
+    A job with a live lease is running now (a create in flight): waiting a moment lets the update
+    apply right after it, as before the outbox. Jobs waiting out a backoff are not waited for.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + context.settings.create_wait_seconds
+    while True:
+        queued = await context.store.outbox.queued_for(order_key)
+        if not queued:
+            return False
+        moment = datetime.now(UTC)
+        running = any(job.lease_until is not None and job.lease_until > moment for job in queued)
+        if not running or loop.time() >= deadline:
+            return True
+        await asyncio.sleep(PENDING_POLL_SECONDS)
 
 
 async def _settled_link(
@@ -233,7 +407,13 @@ async def update_call_log(
     request: UpdateCallLogRequest,
     rc_account_id_header: str | None,
     is_from_sscl: bool,
+    job: Job | None = None,
 ) -> Outcome:
+    """PATCH /callLog, or (`job`) the outbox worker delivering one that was queued.
+
+    An update of a call whose create (or an earlier update) is still queued is queued behind it;
+    otherwise its job is recorded before the CRM is called, as for a create.
+    """
     connector = context.registry.get(platform)
     who = extension_identity(
         extension_number=request.extension_number,
@@ -241,15 +421,46 @@ async def update_call_log(
         rc_extension_id=request.rc_extension_id,
         hash_key=context.secrets.hash_key,
     )
+    order_key = call_order_key(platform, request.session_id, who)
+
+    def spec_for(user: User) -> JobSpec:
+        return JobSpec(
+            kind=UPDATE_CALL_LOG,
+            platform=platform,
+            user_id=user.id,
+            order_key=order_key,
+            account_key=account_key(platform, user.hostname, user.id),
+            payload={
+                "request": request.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                "rcAccountId": rc_account_id_header,
+                "isFromSscl": is_from_sscl,
+            },
+        )
+
+    if job is None and await _jobs_ahead(context, order_key):
+        user = await _usable_user(context, user_id, platform)
+        if user is None:
+            return _fail(USER_NOT_FOUND)
+        return await enqueue_behind(context, spec_for(user))
     link = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
-    if link is None:
-        return _fail(warning(f"Cannot find call log for session {request.session_id}", ttl=3000))
-    if link.state == "pending":
-        return _fail(warning("The call log is still being created. Please try again.", ttl=3000))
+    if link is None or link.state == "pending":
+        message = (
+            warning(f"Cannot find call log for session {request.session_id}", ttl=3000)
+            if link is None
+            else warning("The call log is still being created. Please try again.", ttl=3000)
+        )
+        if job is not None:
+            await Attempt(context, job, inline=False).dead(message["message"])
+        return _fail(message)
     user = await _usable_user(context, user_id, platform)
     if user is None:
+        if job is not None:
+            await Attempt(context, job, inline=False).dead("user not found")
         return _fail(USER_NOT_FOUND)
     hashed_account = hashed_account_id(rc_account_id_header, request.account_id, context.secrets.hash_key)
+    attempt = (
+        await enqueue_leased(context, spec_for(user)) if job is None else Attempt(context, job, inline=False)
+    )
     try:
         crm = await CrmSession.open(context, connector, user, operation="updateCallLog")
         log_format = connector.get_log_format_type(crm.user)
@@ -301,7 +512,8 @@ async def update_call_log(
             session_id=request.session_id,
         )
     except Answered as answered:
-        return answered.outcome
+        return await attempt.failed(answered)
+    await attempt.delivered()
     body: dict[str, Any] = {
         "successful": True,
         "logId": link.third_party_log_id,

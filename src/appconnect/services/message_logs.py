@@ -39,6 +39,7 @@ from appconnect.connectors.base import LogsMessages
 from appconnect.connectors.inputs import CreateMessageLogInput, MessageRecord, UpdateMessageLogInput
 from appconnect.connectors.types import ContactInfo, CreateMessageLogResult, message_to_wire
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
+from appconnect.crm_http import CrmUncertain
 from appconnect.domain import MessageLogLink, User
 from appconnect.services.call_logs import COMPOSED_FORMATS, PENDING_POLL_SECONDS, submission
 from appconnect.services.contacts import contact_cache_key
@@ -53,10 +54,19 @@ from appconnect.services.messages import (
     unsupported,
     warning,
 )
+from appconnect.services.outbox import (
+    CREATE_MESSAGE_LOG,
+    Attempt,
+    account_key,
+    enqueue_behind,
+    is_transient,
+    message_order_key,
+)
 from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
 from appconnect.services.reservations import ConversationLogClaim, MessagesClaim, NotRecorded, holding
 from appconnect.store.message_logs import PENDING, ConversationReservation, MessageLogRepository
+from appconnect.store.outbox import Job, JobSpec
 
 log = structlog.get_logger(__name__)
 
@@ -186,8 +196,13 @@ async def create_message_log(
     platform: str,
     request: MessageLogRequest,
     rc_account_id_header: str | None,
+    job: Job | None = None,
 ) -> Outcome:
-    """POST /messageLog: log the request's messages and answer the contract's body."""
+    """POST /messageLog: log the request's messages and answer the contract's body.
+
+    With `job`, the outbox worker delivers a request that met a CRM outage; the messages that
+    were logged meanwhile are skipped (they are reserved), the others are logged now.
+    """
     connector = context.registry.get(platform)
     log_info = request.log_info
     if not log_info.messages:
@@ -195,10 +210,14 @@ async def create_message_log(
     contact_number = log_info.correspondents[0].phone_number
     user = await _usable_user(context, user_id, platform)
     if user is None:
+        if job is not None:
+            await Attempt(context, job, inline=False).dead("user not found")
         return _fail(CONTACT_NOT_FOUND)
     try:
         crm = await CrmSession.open(context, connector, user, operation=OPERATION)
     except Answered as answered:
+        if job is not None:
+            return await Attempt(context, job, inline=False).failed(answered)
         return answered.outcome
     if _is_missing_contact(request.contact_id):
         return _fail(warning(f"Contact not found for number {_js_text(contact_number)}"))
@@ -227,13 +246,37 @@ async def create_message_log(
         conversation_log_id=f"{log_info.conversation_log_id}{suffix}",
         is_group=is_group,
     )
+    spec = JobSpec(
+        kind=CREATE_MESSAGE_LOG,
+        platform=platform,
+        user_id=crm.user.id,
+        order_key=message_order_key(platform, work.conversation_log_id),
+        account_key=account_key(platform, crm.user.hostname, crm.user.id),
+        payload={
+            "request": request.model_dump(mode="json", by_alias=True, exclude_unset=True),
+            "rcAccountId": rc_account_id_header,
+        },
+    )
+    if job is None and await context.store.outbox.queued_for(spec.order_key):
+        return await enqueue_behind(context, spec)  # after the queued messages of this conversation
     try:
-        if request.selected_message_ids:
-            return await _log_selected(work, crm)
-        if is_truthy((log_info.owner or {}).get("name")):
-            return await _log_shared_sms(work, crm)
-        return await _log_conversation_day(work, crm)
+        outcome = await _log_request(work, crm)
+        if job is not None:
+            if outcome.body.get("returnMessage") == MESSAGE_LOG_PENDING:
+                pending = Answered(outcome)
+                pending.__cause__ = TimeoutError("the conversation log is still being created")
+                return await Attempt(context, job, inline=False).failed(pending)
+            await Attempt(context, job, inline=False).delivered()
+        return outcome
     except Answered as answered:
+        cause = answered.__cause__
+        # Queued: a failure that certainly left the CRM unchanged. (An unknown outcome is not:
+        # its reservations were released, and sending the message again could log it twice.)
+        queueable = is_transient(cause) and not isinstance(cause, CrmUncertain)
+        if job is not None:
+            return await Attempt(context, job, inline=False).failed(answered, retry_blocked=not queueable)
+        if queueable:
+            return await enqueue_behind(context, spec)
         return answered.outcome
     except NotRecorded:
         return _fail(DATABASE_FAILED)
@@ -245,6 +288,15 @@ async def create_message_log(
             error_type=type(error).__name__,
         )
         return _fail(DATABASE_FAILED)
+
+
+async def _log_request(work: _Request, crm: CrmSession) -> Outcome:
+    """The request's messages, logged the way the request asks (see the module docstring)."""
+    if work.request.selected_message_ids:
+        return await _log_selected(work, crm)
+    if is_truthy((work.request.log_info.owner or {}).get("name")):
+        return await _log_shared_sms(work, crm)
+    return await _log_conversation_day(work, crm)
 
 
 def _messages_oldest_first(work: _Request) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from appconnect.store.managed_oauth import ManagedOAuthRepository
 from appconnect.store.message_logs import MessageLogRepository
 from appconnect.store.migrate import current_revision, head_revision, upgrade
 from appconnect.store.note_cache import NoteCacheRepository
+from appconnect.store.outbox import OutboxRepository
 from appconnect.store.refresh_locks import RefreshLockRepository
 from appconnect.store.users import UserRepository
 
@@ -38,6 +39,7 @@ class Store:
         self.call_down = CallDownRepository(database)
         self.managed_oauth = ManagedOAuthRepository(database, self.account_data, box)
         self.admin_tokens = AdminTokenRepository(database, box)
+        self.outbox = OutboxRepository(database)
 
     @classmethod
     def open(cls, database_url: str, server_secret: str) -> Store:

@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, delete, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -234,6 +247,42 @@ class CallLogRepository:
         """Drop a reservation whose CRM create failed, so nothing points at a log that does not exist."""
         async with self._db.connect() as connection:
             await connection.execute(delete(_TABLE).where(*self._key(link), _C.state == PENDING))
+
+    def confirm_statement(self, link: CallLogLink, third_party_log_id: str) -> Executable:
+        """`confirm` as a statement, to run in one transaction with the outbox job it completes."""
+        return (
+            update(_TABLE)
+            .where(*self._key(link))
+            .values(third_party_log_id=third_party_log_id, state=CREATED)
+        )
+
+    def release_statement(self, link: CallLogLink) -> Executable:
+        """`release` as a statement (see `confirm_statement`)."""
+        return delete(_TABLE).where(*self._key(link), _C.state == PENDING)
+
+    async def sweep_stale_without_job(self, job_table: Table) -> int:
+        """Delete pending reservations older than `stale_after` that no outbox job delivers.
+
+        A create enqueues its job right after reserving and before calling the CRM, so such a
+        row belongs to a process that died in between: nothing was sent, and the row only blocks.
+        """
+        cutoff = datetime.now(UTC) - self._stale_after
+        owned = exists().where(
+            job_table.c.order_key
+            == literal("call:")
+            + _C.platform
+            + literal(":")
+            + _C.session_id
+            + literal(":")
+            + _C.extension_number
+            + literal(":")
+            + _C.hashed_extension_id
+        )
+        async with self._db.connect() as connection:
+            result = await connection.execute(
+                delete(_TABLE).where(_C.state == PENDING, _C.updated_at < cutoff, ~owned)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def get_exact(self, link: CallLogLink) -> CallLogLink | None:
         async with self._db.sessions() as session:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -192,3 +192,34 @@ class TokenRefreshLockRow(Base):
     owner: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class OutboxJobRow(Base):
+    """A CRM write the server accepted and still owes (`appconnect.store.outbox`).
+
+    `order_key` groups the jobs of one call session (or conversation day): they run one at a time,
+    lowest `id` first. `lease_owner`/`lease_until` say who is running it; a lease that expired
+    belongs to a process that died. `maybe_sent` is true when an attempt may have reached the CRM
+    (a create is then looked up before it is sent again). `dead` jobs are kept for an operator.
+    """
+
+    __tablename__ = "outbox_jobs"
+    __table_args__ = (Index("ix_outbox_jobs_order", "order_key", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    order_key: Mapped[str] = mapped_column(String(1024))
+    account_key: Mapped[str] = mapped_column(String(1024), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    run_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -92,6 +92,10 @@ class PipedriveState:
     rejections: list[str] = field(default_factory=list)
     """Every request the fake refused as malformed (`400`), as `"<METHOD> <path>: <reason>"`."""
     latency: dict[str, float] = field(default_factory=dict)
+    # The next `slow_creates` activity creates wait `slow_create_seconds`, then are applied even
+    # when the client gave up meanwhile (a create whose outcome the client cannot know).
+    slow_creates: int = 0
+    slow_create_seconds: float = 0.0
     """Seconds to hold answers to a path prefix, so concurrent requests overlap."""
     in_flight: int = 0
     max_in_flight: int = 0

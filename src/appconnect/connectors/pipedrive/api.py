@@ -213,6 +213,18 @@ class PipedriveApi:
         """`POST /api/v2/activities`."""
         return _object((await self._send("POST", "/api/v2/activities", json=dict(body))).get("data"))
 
+    async def person_activities(self, person_id: str | int, *, owner_id: int | None = None) -> list[Json]:
+        """`GET /api/v2/activities?person_id=`: the person's newest activities (one page)."""
+        params: dict[str, Any] = {
+            "person_id": person_id,
+            "sort_by": "add_time",
+            "sort_direction": "desc",
+            "limit": 100,
+        }
+        if owner_id is not None:
+            params["owner_id"] = owner_id
+        return _list((await self._send("GET", "/api/v2/activities", params=params)).get("data"))
+
     async def activity(self, activity_id: str | int) -> Json:
         """`GET /api/v2/activities/{id}`: the whole envelope (callers read `data`)."""
         return await self._send("GET", f"/api/v2/activities/{activity_id}")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import hmac
+import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -32,6 +34,7 @@ from appconnect.connectors.base import (
     ConnectorContext,
     CreatesContacts,
     FindsContacts,
+    FindsCreatedCallLogs,
     ListsUsers,
     LogsIn,
     LogsMessages,
@@ -50,6 +53,7 @@ from appconnect.connectors.inputs import (
     CrmInput,
     FindContactInput,
     FindContactWithNameInput,
+    FindCreatedCallLogInput,
     GetCallLogInput,
     GetUserInfoInput,
     OAuthInfoInput,
@@ -182,6 +186,14 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _note_text(note: str) -> str:
+    """A note's text without markup or spacing (Pipedrive may re-serialise the HTML it stores)."""
+    return " ".join(html.unescape(_TAG.sub(" ", note)).split())
+
+
 def _without_none(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
@@ -229,6 +241,7 @@ class PipedriveConnector(
     SearchesContactsByName,
     CreatesContacts,
     ReadsCallLogs,
+    FindsCreatedCallLogs,
     SetsDispositions,
     LogsMessages,
     ListsUsers,
@@ -516,6 +529,37 @@ class PipedriveConnector(
             return_message=ReturnMessage("Call logged", "success", 2000),
             extra_data_tracking=api.tracking(),
         )
+
+    async def find_created_call_log(self, lookup: FindCreatedCallLogInput, /) -> CreateCallLogResult:
+        """The activity an earlier `create_call_log` of this call made, if Pipedrive has it.
+
+        Pipedrive has no idempotency key, so the activity is recognised by what the create wrote:
+        the person's recent activities of this owner are read (`GET /api/v2/activities`) and the
+        one with the same subject, due date and time and note text is the call's.
+        """
+        call = lookup.create
+        api = self._api(call.user, call.auth_header)
+        due = due_date_and_time(call.call_log.start_time)
+        subject = call_subject(call.call_log.raw, call.contact_info.name)
+        wanted_note = _note_text(call.composed_log_details)
+        person_id = pipedrive_id(call.contact_info.id)
+        if person_id is None:
+            return CreateCallLogResult(log_id=None)
+        for activity in await api.person_activities(person_id, owner_id=owner_id(call.user.id)):
+            if activity.get("is_deleted"):
+                continue
+            if activity.get("subject") != subject:
+                continue
+            if due and (activity.get("due_date"), activity.get("due_time")) != (due[0], due[1]):
+                continue
+            if _note_text(str(activity.get("note") or "")) != wanted_note:
+                continue
+            return CreateCallLogResult(
+                log_id=activity["id"],
+                return_message=ReturnMessage("Call logged", "success", 2000),
+                extra_data_tracking=api.tracking(),
+            )
+        return CreateCallLogResult(log_id=None, extra_data_tracking=api.tracking())
 
     async def get_call_log(self, lookup: GetCallLogInput, /) -> GetCallLogResult:
         """`GET /api/v2/activities/{id}`: the whole note (the base of every update), the agent's

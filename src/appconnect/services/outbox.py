@@ -1,0 +1,197 @@
+"""Durable CRM writes: what a workflow does with a write the CRM cannot take right now.
+
+Every call-log create and update (and every message log that meets a CRM outage) is a job in the
+outbox (`appconnect.store.outbox`) before, or at the moment, it fails:
+
+* a call-log create or update enqueues its job, leased to the request, *before* calling the CRM,
+  so a crash mid-call leaves a job that a worker takes over once the lease expires;
+* the request then makes the first attempt itself; success completes the job in the same
+  transaction as the state it delivers (the CRM id on the reservation);
+* a transient failure (429, 5xx, connection refused, a timeout whose outcome is unknown) leaves
+  the job queued with a backoff, and the extension is told the CRM is not answering and the log
+  will be written automatically (`QUEUED_CALL`);
+* any other failure deletes the job (a request) or makes it dead (a worker): the error is final.
+
+`Attempt.failed` is that decision, shared by the routes and the worker.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Executable
+
+from appconnect.crm_http import CrmRateLimited, CrmUnavailable, CrmUncertain
+from appconnect.services.context import ServerContext
+from appconnect.services.messages import warning
+from appconnect.services.outcomes import Answered, Outcome
+from appconnect.services.outcomes import fail as _fail
+from appconnect.store.call_logs import ExtensionIdentity
+from appconnect.store.outbox import Job, JobSpec
+
+log = structlog.get_logger("appconnect.outbox")
+
+CREATE_CALL_LOG = "call_log.create"
+UPDATE_CALL_LOG = "call_log.update"
+CREATE_MESSAGE_LOG = "message_log.create"
+
+QUEUED_CALL = warning(
+    "The CRM is not answering right now. This call log is saved and will be written to the CRM "
+    "automatically; there is no need to log it again.",
+    ttl=5000,
+)
+QUEUED_MESSAGES = warning(
+    "The CRM is not answering right now. These messages are saved and will be logged to the CRM "
+    "automatically; there is no need to log them again.",
+    ttl=5000,
+)
+
+#: Who leases a job to run its first attempt inside a request (one id per process).
+PROCESS_ID = uuid.uuid4().hex[:12]
+
+
+def call_order_key(platform: str, session_id: str, who: ExtensionIdentity) -> str:
+    """The order key of one call session's jobs (matches `CallLogRepository.sweep_stale_without_job`)."""
+    return f"call:{platform}:{session_id}:{who.extension_number}:{who.hashed_extension_id}"
+
+
+def message_order_key(platform: str, conversation_log_id: str) -> str:
+    return f"msg:{platform}:{conversation_log_id}"
+
+
+def account_key(platform: str, hostname: str | None, user_id: str) -> str:
+    """One CRM account: a 429 pauses the jobs of this key only."""
+    return f"{platform}:{hostname or user_id}"
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """A failure the CRM may not repeat later: rate limits, outages, unknown outcomes."""
+    return isinstance(error, CrmUnavailable | CrmRateLimited | CrmUncertain | TimeoutError)
+
+
+def backoff_seconds(context: ServerContext, attempts: int, error: BaseException | None) -> float:
+    """Exponential with full jitter in [half, whole], at least what `Retry-After` asked for."""
+    settings = context.settings
+    ceiling = min(
+        settings.outbox_max_backoff_seconds, settings.outbox_backoff_seconds * 2 ** max(attempts - 1, 0)
+    )
+    delay = ceiling * (0.5 + random.random() / 2)
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > 0:
+        delay = max(delay, float(retry_after))
+    return float(delay)
+
+
+def queued_outcome(kind: str) -> Outcome:
+    return _fail(QUEUED_MESSAGES if kind == CREATE_MESSAGE_LOG else QUEUED_CALL)
+
+
+def job_log(event: str, job: Job, **fields: Any) -> None:
+    """One structured line per state change of a job (never its payload: it holds notes)."""
+    log.info(
+        event,
+        job_id=job.id,
+        kind=job.kind,
+        platform=job.platform,
+        order_key=job.order_key,
+        attempts=job.attempts,
+        **fields,
+    )
+
+
+def describe(error: BaseException | None) -> str:
+    """A job's last error, safe to show: CrmError messages carry no secrets or bodies."""
+    if error is None:
+        return "unknown error"
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt at a job, by a request (`inline`) or by a worker."""
+
+    context: ServerContext
+    job: Job
+    inline: bool
+
+    @property
+    def jobs(self) -> Any:
+        return self.context.store.outbox
+
+    async def delivered(self, *, also: tuple[Executable, ...] = ()) -> None:
+        await self.jobs.complete(self.job.id, also=also)
+        job_log("outbox job delivered", self.job, inline=self.inline)
+
+    async def failed(
+        self, answered: Answered, *, undo: tuple[Executable, ...] = (), retry_blocked: bool = False
+    ) -> Outcome:
+        """Settle a failed attempt and say what the extension is told.
+
+        Transient: the job waits (backoff, `Retry-After`, the account paused on a 429) and the
+        answer is `QUEUED_*`, unless it is past its attempts or age: then it is dead. Otherwise
+        the job is deleted (a request: the extension shows the error) or dead (a worker), with
+        `undo` (release the reservation) in the same transaction.
+        """
+        error = answered.__cause__
+        job = self.job
+        if is_transient(error) and not retry_blocked:
+            age = (datetime.now(UTC) - job.created_at).total_seconds()
+            settings = self.context.settings
+            if job.attempts < settings.outbox_max_attempts and age < settings.outbox_max_age_seconds:
+                delay = backoff_seconds(self.context, job.attempts, error)
+                if job.kind == CREATE_CALL_LOG and isinstance(error, CrmUncertain | TimeoutError):
+                    # A create that timed out may still be applied by the CRM: give it time to
+                    # land before it is looked up (and, if not found, sent again).
+                    delay = max(delay, settings.crm_timeout_seconds)
+                await self.jobs.reschedule(
+                    job.id,
+                    delay_seconds=delay,
+                    error=describe(error),
+                    maybe_sent=isinstance(error, CrmUncertain | TimeoutError),
+                )
+                if isinstance(error, CrmRateLimited):
+                    await self.jobs.pause_account(job.account_key, seconds=delay)
+                job_log("outbox job queued", job, delay_seconds=round(delay, 3), error=describe(error))
+                return queued_outcome(job.kind)
+        if self.inline:
+            await self.jobs.complete(job.id, also=undo)
+            job_log("outbox job abandoned", job, error=describe(error))
+        else:
+            await self.jobs.kill(job.id, error=describe(error), also=undo)
+            job_log("outbox job dead", job, error=describe(error))
+        return answered.outcome
+
+    async def dead(self, reason: str, *, undo: tuple[Executable, ...] = ()) -> None:
+        """Give up on a job for a reason that is not a CRM error (user gone, no lookup possible)."""
+        if self.inline:
+            await self.jobs.complete(self.job.id, also=undo)
+            job_log("outbox job abandoned", self.job, error=reason)
+        else:
+            await self.jobs.kill(self.job.id, error=reason, also=undo)
+            job_log("outbox job dead", self.job, error=reason)
+
+
+async def enqueue_leased(context: ServerContext, spec: JobSpec) -> Attempt:
+    """Record a job this request attempts right away (see the module docstring)."""
+    job = await context.store.outbox.enqueue(
+        spec, lease_owner=f"request:{PROCESS_ID}", lease_seconds=context.settings.outbox_lease_seconds
+    )
+    job_log("outbox job recorded", job)
+    return Attempt(context=context, job=job, inline=True)
+
+
+async def enqueue_behind(context: ServerContext, spec: JobSpec) -> Outcome:
+    """Queue a write behind the jobs of its call or conversation (no attempt now).
+
+    The same request already queued (an extension's retry) adds nothing.
+    """
+    queued = await context.store.outbox.queued_for(spec.order_key)
+    if not any(job.dedupe_key == spec.dedupe_key for job in queued):
+        job = await context.store.outbox.enqueue(spec)
+        job_log("outbox job queued behind", job, ahead=len(queued))
+    return queued_outcome(spec.kind)

@@ -1,0 +1,141 @@
+"""The outbox on a real database (SQLite, or PostgreSQL with APPCONNECT_TEST_DATABASE_URL).
+
+Two workers are two `Store`s (two engines, two connection pools), as two processes would be:
+on PostgreSQL their claims run concurrently (`FOR UPDATE SKIP LOCKED`), on SQLite the write lock
+serializes them. Either way no job is claimed twice, and one call's jobs run in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from appconnect.store import Store, upgrade
+from appconnect.store.outbox import DEAD, QUEUED, JobSpec
+from tests.conftest import TEST_SECRET
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    opened = Store.open(database_url, TEST_SECRET)
+    await upgrade(opened.database)
+    yield opened
+    await opened.close()
+
+
+def spec(order_key: str, n: int, account: str = "acct-1") -> JobSpec:
+    return JobSpec(
+        kind="call_log.update",
+        platform="pipedrive",
+        user_id="1-pipedrive",
+        order_key=order_key,
+        account_key=account,
+        payload={"n": n},
+    )
+
+
+async def test_two_workers_share_the_queue_and_no_job_runs_twice(store: Store, database_url: str) -> None:
+    for n in range(120):  # 40 calls with three jobs each
+        await store.outbox.enqueue(spec(f"call-{n % 40}", n))
+    other = Store.open(database_url, TEST_SECRET)
+    runs: list[tuple[str, int, str, int]] = []
+
+    async def work(name: str, worker_store: Store) -> None:
+        idle = 0
+        while idle < 3:
+            jobs = await worker_store.outbox.claim(name, limit=7, lease_seconds=30)
+            if not jobs:
+                idle += 1
+                await asyncio.sleep(0.02)
+                continue
+            idle = 0
+            for job in jobs:
+                runs.append((name, job.id, job.order_key, job.payload["n"]))
+                await asyncio.sleep(0)  # the other worker claims meanwhile
+                await worker_store.outbox.complete(job.id)
+
+    try:
+        await asyncio.gather(work("worker-a", store), work("worker-b", other), work("worker-c", other))
+    finally:
+        await other.close()
+    ids = [run[1] for run in runs]
+    assert len(ids) == 120 and len(set(ids)) == 120  # every job once, none twice
+    assert {run[0] for run in runs} >= {"worker-a"}
+    for key in {run[2] for run in runs}:  # per call, in the order accepted
+        ordered = [run[3] for run in runs if run[2] == key]
+        assert ordered == sorted(ordered)
+    assert (await store.outbox.stats()).queued == 0
+
+
+async def test_a_job_behind_a_queued_one_waits_and_an_expired_lease_returns(store: Store) -> None:
+    first = await store.outbox.enqueue(spec("call-1", 1), lease_owner="request:dead", lease_seconds=0.2)
+    await store.outbox.enqueue(spec("call-1", 2))
+    assert await store.outbox.claim("w", limit=10, lease_seconds=30) == []  # leased, and in the way
+    await asyncio.sleep(0.3)
+    [again] = await store.outbox.claim("w", limit=10, lease_seconds=30)
+    assert again.id == first.id and again.maybe_sent is True  # its first attempt may have been sent
+    assert again.attempts == 2
+
+
+async def test_a_429_pauses_only_that_account(store: Store) -> None:
+    await store.outbox.enqueue(spec("call-1", 1, account="acct-1"))
+    other = await store.outbox.enqueue(spec("call-2", 2, account="acct-2"))
+    assert await store.outbox.pause_account("acct-1", seconds=60) == 1
+    claimed = await store.outbox.claim("w", limit=10, lease_seconds=30)
+    assert [job.id for job in claimed] == [other.id]
+
+
+async def test_a_dead_job_is_kept_listed_and_can_be_retried_or_dropped(store: Store) -> None:
+    job = await store.outbox.enqueue(spec("call-1", 1))
+    [claimed] = await store.outbox.claim("w", limit=1, lease_seconds=30)
+    await store.outbox.kill(claimed.id, error="CrmUnavailable: down")
+    [dead] = await store.outbox.jobs(state=DEAD)
+    assert dead.id == job.id and dead.last_error == "CrmUnavailable: down"
+    assert "payload" not in dead.wire() and dead.wire()["lastError"] == "CrmUnavailable: down"
+    stats = await store.outbox.stats()
+    assert (stats.queued, stats.dead) == (0, 1)
+    assert await store.outbox.claim("w", limit=1, lease_seconds=30) == []  # dead jobs are not run
+    assert await store.outbox.retry(job.id) is True
+    [queued] = await store.outbox.jobs(state=QUEUED)
+    assert queued.attempts == 0
+    assert [j.id for j in await store.outbox.claim("w", limit=1, lease_seconds=30)] == [job.id]
+    assert await store.outbox.drop(job.id) is True
+    assert await store.outbox.jobs() == []
+    assert await store.outbox.drop(job.id) is False
+
+
+async def test_stale_reservations_without_a_job_are_swept_and_those_with_one_kept(store: Store) -> None:
+    from appconnect.store.call_logs import CallLogRepository, ExtensionIdentity
+    from appconnect.store.models import OutboxJobRow
+    from appconnect.store.outbox import JobSpec as Spec
+
+    calls = CallLogRepository(store.database, stale_after=timedelta(0))
+    who = ExtensionIdentity(extension_number="101", hashed_extension_id="")
+    for session_id in ("orphan", "owed"):
+        reservation = await calls.reserve(
+            record_id=f"tel-{session_id}",
+            session_id=session_id,
+            who=who,
+            platform="pipedrive",
+            user_id="1-pipedrive",
+            contact_id="7",
+        )
+        assert reservation.is_ours
+    await store.outbox.enqueue(
+        Spec(
+            kind="call_log.create",
+            platform="pipedrive",
+            user_id="1-pipedrive",
+            order_key="call:pipedrive:owed:101:",  # services.outbox.call_order_key
+            account_key="a",
+            payload={},
+        )
+    )
+    await asyncio.sleep(0.05)
+    assert await calls.sweep_stale_without_job(OutboxJobRow.__table__) == 1  # type: ignore[arg-type]
+    assert await calls.find("orphan", who, platform="pipedrive") is None
+    kept = await calls.find("owed", who, platform="pipedrive")
+    assert kept is not None and kept.state == "pending"
