@@ -114,7 +114,7 @@ def _upgrade(settings: Settings) -> None:
     from appconnect.store import Database, upgrade
 
     async def run() -> None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, ssl=settings.database_ssl)
         try:
             await upgrade(database)
         finally:
