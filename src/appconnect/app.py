@@ -84,7 +84,9 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            store = Store.open(settings.database_url, secrets.app_server_secret_key)
+            store = Store.open(
+                settings.database_url, secrets.app_server_secret_key, ssl=settings.database_ssl
+            )
             if settings.auto_migrate:
                 await upgrade(store.database)
         except Exception as error:

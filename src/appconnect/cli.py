@@ -114,7 +114,7 @@ def _upgrade(settings: Settings) -> None:
     from appconnect.store import Database, upgrade
 
     async def run() -> None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, ssl=settings.database_ssl)
         try:
             await upgrade(database)
         finally:
@@ -137,6 +137,58 @@ def db_upgrade() -> None:
         report(error, debug=debug_requested(settings))
         raise typer.Exit(EXIT_STARTUP_FAILURE) from None
     typer.echo("database is up to date")
+
+
+@app.command("import-reference")
+def import_reference(
+    source: str = typer.Option(
+        ...,
+        "--from",
+        help="The reference server's DATABASE_URL (only read, inside one read-only transaction).",
+    ),
+) -> None:
+    """Copy a reference deployment's users, call and message logs, settings and account data.
+
+    DATABASE_URL (appconnect's own database, new and empty or already ours) is migrated first;
+    APP_SERVER_SECRET_KEY must be the reference's, so its sessions and encrypted values stay valid.
+    Safe to run again: rows already here are kept. Prints what was copied and what was skipped.
+    """
+    from appconnect.store import Database, upgrade
+    from appconnect.store.reference_import import ImportSourceError
+    from appconnect.store.reference_import import import_reference as run_import
+
+    settings = _settings()
+    configure_logging("WARNING")
+
+    async def run() -> list[str]:
+        database = Database(settings.database_url, ssl=settings.database_ssl)
+        try:
+            try:
+                await upgrade(database)
+            except Exception as error:
+                raise database_error(error, settings.database_url, "migrate") from error
+            report = await run_import(
+                source, database, server_secret=secrets.app_server_secret_key, ssl=settings.database_ssl
+            )
+            return report.lines()
+        finally:
+            await database.dispose()
+
+    try:
+        secrets = resolve_secrets(settings)
+        lines = asyncio.run(run())
+    except ImportSourceError as error:
+        report(ConfigurationError(str(error)), debug=debug_requested(settings))
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
+    except ConfigurationError as error:
+        report(error, debug=debug_requested(settings))
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
+    except Exception as error:  # the source could not be read: one line, without its password
+        line = database_error(error, source, "read").args[0].replace("DATABASE_URL", "--from", 1)
+        report(ConfigurationError(line), debug=debug_requested(settings))
+        raise typer.Exit(EXIT_STARTUP_FAILURE) from None
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

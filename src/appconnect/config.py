@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     )
     hash_key: str | None = Field(default=None, validation_alias="HASH_KEY", repr=False)
     database_url: str = Field(default="sqlite:///appconnect.db", validation_alias="DATABASE_URL")
+    database_ssl: bool | None = Field(default=None, validation_alias="DATABASE_SSL")
     is_prod: bool = Field(default=False, validation_alias="IS_PROD")
     app_server: str = Field(default="http://localhost:6066", validation_alias="APP_SERVER")
     override_app_server: str | None = Field(default=None, validation_alias="OVERRIDE_APP_SERVER")
@@ -122,6 +123,14 @@ class Settings(BaseSettings):
         default=86400.0, gt=0, validation_alias="APPCONNECT_OUTBOX_MAX_AGE_SECONDS"
     )
     outbox_batch: int = Field(default=16, ge=1, validation_alias="APPCONNECT_OUTBOX_BATCH")
+
+    @field_validator("database_ssl", mode="before")
+    @classmethod
+    def _database_ssl(cls, value: Any) -> Any:
+        """The reference's words (true/1/yes/on, false/0/no/off); empty is automatic (None)."""
+        from appconnect.store.db import parse_database_ssl
+
+        return parse_database_ssl(value) if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -104,9 +104,12 @@ def check_listen_address(host: str, port: int) -> None:
 def database_error(error: BaseException, raw_url: str, doing: str = "connect to") -> ConfigurationError:
     """A database failure as one line naming `DATABASE_URL` (without its password)."""
     from appconnect.store.db import DatabaseUrlError, async_url
+    from appconnect.store.ownership import ForeignDatabaseError
 
     if isinstance(error, ConfigurationError):
         return error
+    if isinstance(error, ForeignDatabaseError):  # already one line naming DATABASE_URL and the remedy
+        return ConfigurationError(str(error))
     if isinstance(error, DatabaseUrlError):
         return ConfigurationError(f"{error} ({DATABASE_HINT})")
     try:
@@ -122,7 +125,7 @@ def connector_start_error(name: str, error: BaseException) -> ConfigurationError
     return ConfigurationError(f"connector {name!r} could not start: {one_line(error)}")
 
 
-async def check_database_reachable(raw_url: str) -> None:
+async def check_database_reachable(raw_url: str, ssl: bool | None = None) -> None:
     """Open one connection and run `SELECT 1` (PostgreSQL; a SQLite file is checked statically, so
     that nothing is created before the other checks passed)."""
     from sqlalchemy import text
@@ -131,7 +134,7 @@ async def check_database_reachable(raw_url: str) -> None:
 
     if backend_name(raw_url) == "sqlite":
         return  # building the engine would create the file
-    database = Database(raw_url)
+    database = Database(raw_url, ssl=ssl)
     try:
         async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -172,7 +175,7 @@ def check_connectors(settings: Settings) -> None:
             registry = build_registry(settings, http)
             if registry.has("sample"):
                 check_database_url(settings.sample_crm_database_url, "SAMPLE_CRM_DATABASE_URL")
-            await check_database_reachable(settings.database_url)
+            await check_database_reachable(settings.database_url, settings.database_ssl)
             await start_and_stop(registry)
         finally:
             await http.aclose()

@@ -42,8 +42,9 @@ class Store:
         self.outbox = OutboxRepository(database)
 
     @classmethod
-    def open(cls, database_url: str, server_secret: str) -> Store:
-        return cls(Database(database_url), SecretBox.from_server_secret(server_secret))
+    def open(cls, database_url: str, server_secret: str, *, ssl: bool | None = None) -> Store:
+        """`ssl` is `DATABASE_SSL` (`Settings.database_ssl`; None: automatic)."""
+        return cls(Database(database_url, ssl=ssl), SecretBox.from_server_secret(server_secret))
 
     async def close(self) -> None:
         await self.database.dispose()

@@ -73,19 +73,80 @@ def sync_url(raw: str) -> URL:
     return url.set(drivername=_SYNC_DRIVERS[backend_name(raw)])
 
 
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+DATABASE_SSL_ERROR = "must be true or false when set"
+
+
+def parse_database_ssl(value: str | bool | None) -> bool | None:
+    """`DATABASE_SSL` as the reference reads it: trimmed, case-insensitive `true/1/yes/on` or
+    `false/0/no/off`; unset or empty is None (automatic). Anything else raises ValueError."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text == "":
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(DATABASE_SSL_ERROR)
+
+
+def is_local_host(host: str | None) -> bool:
+    """A host the reference connects to without TLS when `DATABASE_SSL` is unset (no host at all is
+    a local Unix socket)."""
+    if not host or host.startswith("/"):
+        return True
+    name = host.strip("[]").lower()
+    return name in _LOCAL_HOSTS or name.endswith(".localhost")
+
+
+def postgres_connect_args(raw_url: str, ssl: bool | None = None) -> dict[str, Any]:
+    """The TLS part of the driver's connect arguments for a PostgreSQL URL.
+
+    Why: the reference connects to a remote PostgreSQL over TLS without verifying the certificate
+    (managed databases such as Heroku's or Azure's require TLS and present certificates a default
+    trust store does not know), and to a local one without TLS; `DATABASE_SSL` forces either way.
+    An `sslmode` written in the URL is the operator's most specific word and is kept as it is
+    (`verify-full` with `sslrootcert=...` for a verified connection); then nothing is added here.
+
+    psycopg (libpq): `sslmode` `require` (TLS, certificate not verified) or `disable`.
+    asyncpg (named explicitly in the URL): `ssl` set to an unverified context or False.
+    """
+    url = _parse(raw_url)
+    if "sslmode" in url.query or "ssl" in url.query:
+        return {}
+    use_tls = ssl if ssl is not None else not is_local_host(url.host)
+    if "+" in url.drivername and url.get_driver_name() == "asyncpg":
+        if not use_tls:
+            return {"ssl": False}
+        import ssl as ssl_module
+
+        context = ssl_module.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl_module.CERT_NONE
+        return {"ssl": context}
+    return {"sslmode": "require" if use_tls else "disable"}
+
+
 POOL_SIZE = 10
 """Connections each process keeps open. The pool never opens more (no overflow): a connection
 opened for a burst and closed right after costs more than waiting a moment for a pooled one
 (SQLite: a thread and four PRAGMAs; PostgreSQL: a backend process and an authentication)."""
 
 
-def create_engine(raw_url: str, *, autocommit: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    raw_url: str, *, autocommit: bool = False, ssl: bool | None = None, **kwargs: Any
+) -> AsyncEngine:
     """An async engine tuned for its backend (SQLite: WAL, busy timeout, foreign keys).
 
     Connections are kept in a fixed-size pool and not pinged on checkout (a connection the server
     dropped fails its statement, and SQLAlchemy then discards the whole pool). `autocommit=True`
     puts every connection in driver-level autocommit: a statement outside `Database.transaction`
     is its own transaction and nothing else is sent (no BEGIN, COMMIT or ROLLBACK around reads).
+    `ssl` is `DATABASE_SSL` (None: automatic, see `postgres_connect_args`).
 
     Parameters never appear in SQL logs or in the text of SQL errors (`hide_parameters`): they
     carry ciphertexts, phone numbers and note text.
@@ -107,6 +168,7 @@ def create_engine(raw_url: str, *, autocommit: bool = False, **kwargs: Any) -> A
         return engine
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", 0)
+    kwargs["connect_args"] = {**postgres_connect_args(raw_url, ssl), **kwargs.get("connect_args", {})}
     return create_async_engine(url, **kwargs)
 
 
@@ -166,9 +228,9 @@ class Database:
     must commit together. A read therefore costs exactly its one statement on the wire.
     """
 
-    def __init__(self, raw_url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, raw_url: str, *, ssl: bool | None = None, **engine_kwargs: Any) -> None:
         self.raw_url = raw_url
-        self.engine = create_engine(raw_url, autocommit=True, **engine_kwargs)
+        self.engine = create_engine(raw_url, autocommit=True, ssl=ssl, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite: take the write lock up front (waiting out the busy timeout) instead of failing
         # with SQLITE_BUSY when a read inside the transaction is followed by a write.

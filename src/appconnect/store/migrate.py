@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, text
 
 from appconnect.store.db import Database
+from appconnect.store.ownership import check_ownership
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -70,6 +71,7 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        check_ownership(connection)  # before the first statement of any migration (store/ownership.py)
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
