@@ -25,9 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
 from appconnect.api import admin_features as admin_features_api
+from appconnect.api import appointments as appointment_routes
 from appconnect.api import call_down as call_down_api
 from appconnect.api import rc_reports as rc_reports_api
-from appconnect.api import appointments as appointment_routes
 from appconnect.api.body_limit import BodySizeLimitMiddleware
 from appconnect.api.deps import SessionRefused
 from appconnect.api.session import REFRESHED_TOKEN_HEADER, SessionMiddleware
