@@ -254,6 +254,16 @@ def check(
         asyncio.run(http.aclose())
 
 
+@app.command("proxy-schema")
+def proxy_schema() -> None:
+    """Print the JSON Schema of proxy connector configurations (for editors and CI of your own)."""
+    import json
+
+    from appconnect.connectors.proxy import proxy_config_schema
+
+    typer.echo(json.dumps(proxy_config_schema(), indent=2, ensure_ascii=False))
+
+
 @app.command()
 def init(
     name: str = typer.Argument(..., help="Project name, e.g. my-crm (letters, digits, '-' or '_')."),

@@ -66,6 +66,20 @@ def test_appconnect_check_validates_the_copied_sample_offline(config_file: Path)
     assert "FAIL" not in done.stdout
 
 
+def test_appconnect_prints_the_shipped_schema() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "appconnect", "proxy-schema"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["properties"]["operations"]["required"] == ["getUserInfo", "createCallLog", "updateCallLog"]
+
+
 def test_appconnect_check_names_file_path_and_reason(tmp_path: Path) -> None:
     config = sample_config()
     config["operations"]["findContact"]["query"] = {"phone": "{{phoneNumbr}}"}

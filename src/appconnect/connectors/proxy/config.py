@@ -23,6 +23,7 @@ from appconnect.connectors.proxy.schema_check import schema_errors
 from appconnect.connectors.proxy.templates import template_paths
 from appconnect.crm_http import HostPolicy
 from appconnect.crm_http.policy import normalise_host
+from appconnect.logging import remember_secret
 
 __all__ = [
     "OPERATION_INPUTS",
@@ -354,6 +355,8 @@ def parse_proxy_config(raw: Any, source: str, *, environ: Mapping[str, str] | No
             raise ProxyConfigError(
                 source, "$.auth.clientSecretEnv", f"environment variable {auth['clientSecretEnv']} is not set"
             )
+    for secret in (secret_key, client_secret):
+        remember_secret(secret)  # masked in every log line from now on
     return ProxyConfig(raw=raw, source=source, secret_key=secret_key, client_secret=client_secret)
 
 

@@ -108,6 +108,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _header_text(value: str) -> str:
+    """A header value as HTTP allows it: a caller's line breaks (header injection) become spaces."""
+    return value.replace("\r", " ").replace("\n", " ").replace("\x00", " ")
+
+
 def _text_or_none(value: Any) -> str | None:
     """The text of a truthy value (`123` -> "123"), else None: how the reference reads ids."""
     if not value or value is UNDEFINED:
@@ -244,12 +249,12 @@ class ProxyConnector(BaseConnector):
         for source in (defaults.get("defaultHeaders") or {}, spec.get("headers") or {}):
             for key, value in render_deep(source, context).items():
                 if value is not UNDEFINED and value is not None:
-                    headers[key] = js_string(value)
+                    headers[key] = _header_text(js_string(value))
         auth = spec.get("auth") or self.config.auth
         header_name = str(auth.get("headerName") or "Authorization")
         value = self._auth_value(auth, context, auth_header)
         if value is not None:
-            headers[header_name] = value
+            headers[header_name] = _header_text(value)
         params = {
             key: js_string(item)
             for key, item in render_deep(spec.get("query") or {}, context).items()

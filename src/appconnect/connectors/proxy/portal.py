@@ -27,6 +27,7 @@ from appconnect.connectors.proxy.config import ProxyConfig, ProxyConfigError, pa
 from appconnect.connectors.proxy.connector import ProxyConnector, proxy_connector_class
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.crm_http import CrmHttp, HostPolicy
+from appconnect.logging import remember_secret
 
 __all__ = ["DEFAULT_PROXY_CONFIG_PATH", "ProxyPortal"]
 
@@ -94,6 +95,7 @@ class ProxyPortal:
                 secret = str(answer.get("secretKey") or "")
                 answer = answer["proxyConfig"]
             config = replace(parse_proxy_config(answer, source, environ={}), secret_key=secret)
+            remember_secret(secret)
             self._cache[proxy_id] = (self._clock() + self._ttl, config)
             return config
 

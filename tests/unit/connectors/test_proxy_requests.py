@@ -541,3 +541,11 @@ def test_basic_auth_from_a_username_kept_at_login_and_the_key() -> None:
         later is not None
         and later["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ada:k1").decode()
     )
+
+
+def test_a_callers_line_breaks_cannot_add_a_header() -> None:
+    raw = minimal(findContact={"url": "/c", "headers": {"X-Phone": "{{phoneNumber}}"}})
+    request = connector_of(raw).build_request(
+        "findContact", {"phoneNumber": "+1\r\nX-Admin: yes"}, user=user(), auth_header=None
+    )
+    assert request is not None and request["headers"] == {"X-Phone": "+1  X-Admin: yes"}
