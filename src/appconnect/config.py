@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="APPCONNECT_HEADER_TIMEOUT")
     body_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="APPCONNECT_BODY_TIMEOUT")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1, validation_alias="APPCONNECT_MAX_BODY_BYTES")
+    # `GET /debug/report/url`: a presigned S3 PUT for one error report (spec platform §5.5).
+    error_report_s3_bucket: str = Field(
+        default="error-reports-bucket", validation_alias="ERROR_REPORT_S3_BUCKET"
+    )
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    error_report_s3_endpoint: str | None = Field(default=None, validation_alias="ERROR_REPORT_S3_ENDPOINT")
+    aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID", repr=False)
+    aws_secret_access_key: str | None = Field(
+        default=None, validation_alias="AWS_SECRET_ACCESS_KEY", repr=False
+    )
+    aws_session_token: str | None = Field(default=None, validation_alias="AWS_SESSION_TOKEN", repr=False)
 
     @field_validator("log_level", mode="before")
     @classmethod
