@@ -124,6 +124,18 @@ class Settings(BaseSettings):
     )
     outbox_batch: int = Field(default=16, ge=1, validation_alias="APPCONNECT_OUTBOX_BATCH")
 
+    # `GET /debug/report/url`: a presigned S3 PUT for one error report (spec platform §5.5).
+    error_report_s3_bucket: str = Field(
+        default="error-reports-bucket", validation_alias="ERROR_REPORT_S3_BUCKET"
+    )
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    error_report_s3_endpoint: str | None = Field(default=None, validation_alias="ERROR_REPORT_S3_ENDPOINT")
+    aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID", repr=False)
+    aws_secret_access_key: str | None = Field(
+        default=None, validation_alias="AWS_SECRET_ACCESS_KEY", repr=False
+    )
+    aws_session_token: str | None = Field(default=None, validation_alias="AWS_SESSION_TOKEN", repr=False)
+
     @field_validator("database_ssl", mode="before")
     @classmethod
     def _database_ssl(cls, value: Any) -> Any:

@@ -63,12 +63,14 @@ PROTECTED = [
     ("GET", "/appointments/{appointmentId}/refresh", PLEASE),
     ("POST", "/appointments/{appointmentId}/confirm", PLEASE),
     ("POST", "/appointments/{appointmentId}/cancel", PLEASE),
+    ("GET", "/debug/report/url", "User not found"),
 ]
 # Routes whose answer to no token at all is not `Please go to Settings...` (spec platform §10.2).
 NO_TOKEN_TEXT = {
     "/ringcentral/oauth/callback": "Invalid request",
     "/ringcentral/admin/report": "Invalid request",
     "/ringcentral/admin/userReport": "Invalid request",
+    "/debug/report/url": "Invalid request",
 }
 WITH_BODY = [(method, path, text) for method, path, text in PROTECTED if method in ("POST", "PATCH", "PUT")]
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from appconnect.api.deps import ContextDep, CurrentSessionInvalidRequest, SessionRoute, rc_access_token
 from appconnect.api.responses import reply
-from appconnect.services import rc_reports
+from appconnect.services import debug_report, rc_reports
 
 router = APIRouter(tags=["ringcentral"], route_class=SessionRoute)
 
@@ -63,3 +63,9 @@ async def ringcentral_user_report(
         time_to=timeTo,
     )
     return reply(answer)
+
+
+@router.get("/debug/report/url")
+async def debug_report_url(context: ContextDep, session: CurrentSessionInvalidRequest) -> Response:
+    """JWT only, no user check (as the reference); an invalid query token is refused (quirk P-23)."""
+    return reply(debug_report.upload_url(context.settings, user_id=session.user_id))

@@ -14,7 +14,9 @@ report `{"callLogStats": {}}`, the user report an empty body.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +49,8 @@ GROUP_KEYS = [
 ]
 NO_STATS: dict[str, Any] = {"callLogStats": {}}
 ANSWERED_RESULTS = {"Call connected", "Accepted", "Answered Not Accepted"}
+REFRESH_WAIT_SECONDS = 20.0
+REFRESH_POLL_SECONDS = 0.25
 MAX_PAGES = 50
 """Call log and message store pages (1000 / 100 records each) read for one user report at most."""
 
@@ -123,19 +127,46 @@ async def oauth_callback(context: ServerContext, *, user_id: str, code: str | No
 
 
 async def _admin_token(context: ServerContext, hashed_account_id: str) -> str:
-    """The stored admin token, refreshed (and stored again) when it has expired."""
+    """The stored admin token, refreshed (and stored again) when it has expired.
+
+    RingCentral refresh tokens work once, so one request (of any worker) refreshes, holding a lease
+    row in the database (`rc-admin:<account>`); the others wait for the new token and use it.
+    """
     tokens = await context.store.admin_tokens.get(hashed_account_id)
     if tokens is None:
         raise LookupError("no RingCentral admin token for this account")
-    if tokens.expired() and tokens.refresh_token:
+    if not tokens.expired() or not tokens.refresh_token:
+        return tokens.access_token
+    leases, lease_key, owner = (
+        context.store.refresh_locks,
+        f"rc-admin:{hashed_account_id}",
+        secrets.token_hex(8),
+    )
+    for _ in range(int(REFRESH_WAIT_SECONDS / REFRESH_POLL_SECONDS)):
+        if await leases.try_acquire(lease_key, owner, REFRESH_WAIT_SECONDS):
+            break
+        await asyncio.sleep(REFRESH_POLL_SECONDS)
+        current = await context.store.admin_tokens.get(hashed_account_id)
+        if current is not None and not current.expired():
+            return current.access_token  # another request refreshed it
+    else:
+        raise TimeoutError("waited too long for another refresh of the RingCentral admin token")
+    outcome = "failed"
+    try:
+        current = await context.store.admin_tokens.get(hashed_account_id) or tokens
+        if not current.expired() or not current.refresh_token:
+            outcome = "refreshed"
+            return current.access_token
         refreshed = await _token_request(
-            context, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+            context, {"grant_type": "refresh_token", "refresh_token": current.refresh_token}
         )
         if refreshed.refresh_token is None:
-            refreshed = AdminTokens(refreshed.access_token, tokens.refresh_token, refreshed.expires_at)
+            refreshed = AdminTokens(refreshed.access_token, current.refresh_token, refreshed.expires_at)
         await context.store.admin_tokens.put(hashed_account_id, refreshed)
+        outcome = "refreshed"
         return refreshed.access_token
-    return tokens.access_token
+    finally:
+        await leases.release(lease_key, owner, outcome)
 
 
 async def _admin_account(

@@ -130,6 +130,17 @@ def test_manifest_carries_the_oauth_app_and_the_activity_type_options(
     ]
 
 
+def test_manifest_declares_server_side_logging_with_user_mapping(clean_env: None) -> None:
+    """As the reference declares it (spec pipedrive §9): the owner comes from admin user mapping."""
+    manifest = _connector().manifest
+    assert manifest is not None
+    assert manifest["serverSideLogging"] == {
+        "url": "https://crm-logging.labs.ringcentral.com",
+        "useAdminAssignedUserToken": False,
+        "enableUserMapping": True,
+    }
+
+
 def test_registered_interfaces_and_account_data(clean_env: None) -> None:
     registry = ConnectorRegistry()
     connector = create_connector(ConnectorContext(http=CrmHttp(version="t"), settings=None))
