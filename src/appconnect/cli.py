@@ -36,6 +36,23 @@ app = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass  # the options of `appconnect` itself; each command has its own
+
+
 app.add_typer(db_app, name="db")
 
 
