@@ -36,6 +36,24 @@ app = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass  # the options of `appconnect` itself; each command has its own
+
+
 app.add_typer(db_app, name="db")
 
 
@@ -103,7 +121,14 @@ def _serve_workers(workers: int, options: dict[str, Any]) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config("appconnect.asgi:app", workers=workers, **options)
+    # A worker must answer the supervisor's first ping within this many seconds, imports and start-up
+    # included; uvicorn's 5 s kill and restart workers forever on a busy or small machine.
+    config = uvicorn.Config(
+        "appconnect.asgi:app",
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,
+    )
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
     supervisor.run()
     if any(process.exitcode == EXIT_WORKER_STARTUP_FAILURE for process in supervisor.processes):
