@@ -127,11 +127,17 @@ async def test_a_transient_failure_queues_the_create_and_it_arrives_once(
 
 
 async def test_an_uncertain_create_is_not_resent_by_a_connector_that_cannot_look_it_up(
-    server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore], settings: Any
+    live_server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore], settings: Any
 ) -> None:
     from appconnect.store import Store
 
     crm, _store = activity_crm
+
+    def configure(registry: ConnectorRegistry, context: ConnectorContext) -> None:
+        registry.register("activitycrm", ActivityCrmConnector(context, crm.base_url))
+
+    # An unknown outcome is looked at again after the CRM timeout (the CRM may still apply it).
+    server = live_server(configure=configure, crm_timeout_seconds=0.5)
     crm.faults.drop_connection(method="POST", path="/activities", times=1)
     async with httpx.AsyncClient(base_url=server.url) as client:
         auth = await _login(client)

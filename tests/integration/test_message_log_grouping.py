@@ -283,19 +283,25 @@ async def test_two_server_processes_sharing_the_database_write_a_message_once(
     assert sorted(crm.ops()) == [("create", "8"), ("update", "9")]
 
 
-async def test_a_failed_create_stores_nothing_and_a_retry_logs_everything(
+async def test_a_failed_create_stores_nothing_and_the_outbox_logs_everything(
     context: ServerContext, crm: RecordingCrm, store: Store
 ) -> None:
+    from appconnect.services.outbox_worker import OutboxWorker
+
     crm.fail_creates = 1
     failed = await log(context, request(sms(2, "two"), sms(1, "one")))
     assert failed["successful"] is False
-    assert failed["returnMessage"]["message"] == "Error creating message log"
+    assert "will be logged to the CRM automatically" in failed["returnMessage"]["message"]
     assert await store.message_logs.by_ids(["1", "2"], platform=PLATFORM) == []
     assert await store.message_logs.conversation_log("conv-1-2026-07-14", platform=PLATFORM) is None
 
-    retried = await log(context, request(sms(2, "two"), sms(1, "one")))
-    assert retried["logIds"] == ["1", "2"]
+    retried = await log(context, request(sms(2, "two"), sms(1, "one")))  # while queued: the same answer
+    assert retried == failed
+    assert [job.kind for job in await store.outbox.jobs()] == ["message_log.create"]
+    assert await OutboxWorker(context).run_once() == 1
+    assert await store.outbox.jobs() == []
     assert crm.ops() == [("create", "1"), ("create", "1"), ("update", "2")]
+    assert {row.id for row in await store.message_logs.by_ids(["1", "2"], platform=PLATFORM)} == {"1", "2"}
 
 
 async def test_a_failed_update_keeps_earlier_messages_and_releases_the_rest(
