@@ -69,8 +69,8 @@ def test_development_still_serves_the_sample_crm_without_the_warning(tmp_path: P
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({}, ("sample", "pipedrive")),
-        ({"is_prod": True}, ("pipedrive",)),
+        ({}, ("sample", "pipedrive", "clio")),
+        ({"is_prod": True}, ("pipedrive", "clio")),
         ({"is_prod": True, "connectors": ("sample",)}, ("sample",)),
         ({"connectors": ("my_crm",)}, ()),
     ],
