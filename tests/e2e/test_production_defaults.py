@@ -46,7 +46,7 @@ def test_production_does_not_serve_the_sample_crm_and_warns_once_about_sqlite(tm
     assert warnings[0].startswith("DATABASE_URL is a SQLite file in production: use PostgreSQL")
     assert "postgresql://" in warnings[0]
     ready = next(entry for entry in logs if entry["event"] == "appconnect ready")
-    assert ready["platforms"] == ["pipedrive"]
+    assert ready["platforms"] == ["clio", "pipedrive"]
 
 
 def test_production_serves_the_sample_crm_when_it_is_named(tmp_path: Path) -> None:
@@ -69,8 +69,8 @@ def test_development_still_serves_the_sample_crm_without_the_warning(tmp_path: P
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({}, ("sample", "pipedrive")),
-        ({"is_prod": True}, ("pipedrive",)),
+        ({}, ("sample", "pipedrive", "clio")),
+        ({"is_prod": True}, ("pipedrive", "clio")),
         ({"is_prod": True, "connectors": ("sample",)}, ("sample",)),
         ({"connectors": ("my_crm",)}, ()),
     ],

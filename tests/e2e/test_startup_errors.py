@@ -150,7 +150,7 @@ CASES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "unknown log level": ({"LOG_LEVEL": "LOUD"}, ("LOG_LEVEL: 'LOUD'", "DEBUG, INFO, WARN")),
     "unknown connector name": (
         {"APPCONNECT_CONNECTORS": "sample,nosuchcrm"},
-        ("APPCONNECT_CONNECTORS: no connector named 'nosuchcrm'", "installed: pipedrive, sample"),
+        ("APPCONNECT_CONNECTORS: no connector named 'nosuchcrm'", "installed: clio, pipedrive, sample"),
     ),
     "a connector that cannot start": (
         {"APPCONNECT_EXTRA_CONNECTORS": "tests.e2e.test_startup_errors:cannot_start"},
