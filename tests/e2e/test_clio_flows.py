@@ -8,6 +8,7 @@ stores, and the fixture fails a test in which the connector sent a request Clio 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -459,7 +460,10 @@ async def test_a_rate_limit_answers_the_contract_message(session: Session) -> No
     assert before + timedelta(seconds=41) <= reset_at <= datetime.now(UTC) + timedelta(seconds=43)
 
 
-async def test_a_clio_failure_stores_nothing_and_answers_the_contract_message(session: Session) -> None:
+async def test_a_clio_failure_is_queued_and_the_log_is_written_once_when_clio_answers(
+    session: Session,
+) -> None:
+    """A 500 on the create is transient: the agent is told it will be written, and it is, once."""
     session.clio.faults.add(500, method="POST", path="/api/v4/communications.json")
     answer = await session.client.post(
         "/callLog",
@@ -468,8 +472,16 @@ async def test_a_clio_failure_stores_nothing_and_answers_the_contract_message(se
     )
     body = answer.json()
     assert body["successful"] is False
-    assert body["returnMessage"]["message"] == "Error creating call log"
-    assert session.clio.state.communications == {} and session.clio.state.activities == {}
+    assert body["returnMessage"]["messageType"] == "warning"
+    assert "written to the CRM automatically" in body["returnMessage"]["message"]
+    deadline = asyncio.get_running_loop().time() + 20
+    matched = False
+    while not matched and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        found = await session.client.get("/callLog", params={"sessionIds": "s-500"}, headers=session.auth)
+        matched = found.json()["logs"][0]["matched"]
+    assert matched, "the queued create was never delivered"
+    assert len(session.clio.state.communications) == 1  # delivered once, never re-sent
 
 
 async def test_an_expired_token_is_refreshed_in_the_users_region(session: Session) -> None:
