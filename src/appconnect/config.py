@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -253,9 +254,32 @@ def resolve_secrets(settings: Settings) -> Secrets:
         app_server_secret_key=str(configured["APP_SERVER_SECRET_KEY"]),
         hash_key=str(configured["HASH_KEY"]),
     )
-    for secret in (resolved.app_server_secret_key, resolved.hash_key, settings.ringcentral_client_secret):
+    for secret in (
+        resolved.app_server_secret_key,
+        resolved.hash_key,
+        settings.ringcentral_client_secret,
+        settings.aws_secret_access_key,
+        settings.aws_session_token,
+        *secret_environment_values(),
+    ):
         remember_secret(secret)  # masked by value in every log line from now on
     return resolved
+
+
+#: How the names of the environment's secrets end: connectors' OAuth client secrets
+#: (`PIPEDRIVE_CLIENT_SECRET`, `CLIO_EU_CLIENT_SECRET`, ...), keys, tokens and passwords.
+SECRET_NAME_ENDINGS = ("SECRET", "SECRET_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "PASSWORD", "API_KEY")
+
+
+def secret_environment_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The values of environment variables named like secrets.
+
+    Why: connectors read their own client secrets from the environment, where the server does not
+    know each name in advance; masking every such value keeps a connector's secret out of the logs
+    without each connector having to register it.
+    """
+    source = os.environ if environ is None else environ
+    return [value for name, value in source.items() if name.upper().endswith(SECRET_NAME_ENDINGS) and value]
 
 
 def _load_state(path: Path) -> dict[str, str]:

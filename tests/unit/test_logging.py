@@ -7,6 +7,7 @@ import io
 import logging
 from pathlib import Path
 
+import pytest
 import structlog
 
 from appconnect.logging import (
@@ -114,3 +115,23 @@ def test_request_secrets_belong_to_their_request() -> None:
     assert redact_secrets(None, "info", {"event": "other-request-token-0003"})["event"] == (
         "other-request-token-0003"
     )
+
+
+def test_connector_and_service_secrets_from_the_environment_are_masked_by_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connectors read their client secrets from the environment under names the server does not
+    list: every variable named like a secret is masked once the secrets are resolved."""
+    from appconnect.config import Settings, resolve_secrets, secret_environment_values
+
+    monkeypatch.setenv("CLIO_EU_CLIENT_SECRET", "clio-eu-client-secret-0004")
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", "pipedrive-client-secret-0005")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-access-key-0006")
+    monkeypatch.setenv("CLIO_EU_CLIENT_ID", "clio-eu-client-id-0007")
+    settings = Settings(app_server_secret_key="k" * 40, hash_key="h" * 40, state_file=tmp_path / "state.json")
+    resolve_secrets(settings)
+    line = "clio-eu-client-secret-0004 pipedrive-client-secret-0005 aws-secret-access-key-0006"
+    event = redact_secrets(None, "info", {"event": line, "client": "clio-eu-client-id-0007"})
+    assert event["event"] == f"{MASK} {MASK} {MASK}"
+    assert event["client"] == "clio-eu-client-id-0007"  # an id is not a secret
+    assert secret_environment_values({"X_PASSWORD": "p", "X_TOKEN_URL": "u", "Y_API_KEY": ""}) == ["p"]
