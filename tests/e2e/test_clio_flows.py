@@ -500,3 +500,43 @@ async def test_logout_deauthorizes_the_token_at_clio(session: Session) -> None:
     assert session.clio.state.deauthorized == [user.access_token]
     after = await session.stored_user()
     assert after is not None and not after.access_token
+
+
+async def test_server_side_logging_assigns_the_call_to_the_mapped_clio_user(session: Session) -> None:
+    """`isAssignedToUser` with an admin's user mapping: the mapped Clio user is the User party of the
+    communication, on create and again on update; the agent's own user is not."""
+    paralegal = session.clio.state.add_user("Pat Paralegal", user_id=CLIO_USER_ID + 50)
+    hashed_account = "hashed-account-for-mapping"
+    store = Store.open(session.settings.database_url, str(session.settings.app_server_secret_key))
+    try:
+        await store.admin_configs.change_user_mappings(
+            hashed_account, lambda _: [{"crmUserId": str(paralegal["id"]), "rcExtensionId": ["555"]}]
+        )
+    finally:
+        await store.close()
+    assigned = {"isAssignedToUser": True, "adminAssignedUserRcId": "555"}
+    headers = {**session.auth, "rc-account-id": hashed_account}
+    created = await session.client.post(
+        "/callLog",
+        headers=headers,
+        json={
+            "logInfo": _call("s-assigned"),
+            "contactId": session.seeded["ann"]["id"],
+            "note": "n",
+            "additionalSubmission": assigned,
+        },
+    )
+    assert created.json()["successful"] is True, created.text
+    (communication,) = session.clio.state.communications.values()
+    assert communication["receivers"] == [
+        {"id": str(paralegal["id"]), "type": "User"}
+    ]  # inbound: to them
+    communication["receivers"] = [{"id": CLIO_USER_ID, "type": "User"}]  # someone changed it in Clio
+    updated = await session.client.patch(
+        "/callLog",
+        headers=headers,
+        json={"sessionId": "s-assigned", "duration": 42, "additionalSubmission": assigned},
+    )
+    assert updated.json()["successful"] is True, updated.text
+    assert communication["receivers"] == [{"id": str(paralegal["id"]), "type": "User"}]
+    assert communication["senders"][0]["type"] == "Contact"

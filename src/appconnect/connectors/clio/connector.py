@@ -433,10 +433,12 @@ class ClioConnector(
 
     async def create_call_log(self, call: CreateCallLogInput, /) -> CreateCallLogResult:
         """A `PhoneCommunication` between the contact and the user (direction decides who sent it),
-        on the chosen matter; then, unless the user turned them off, its time entry."""
+        on the chosen matter; then, unless the user turned them off, its time entry. A call that
+        server-side logging assigns to a mapped Clio user (`isAssignedToUser`) has that user as
+        its User party."""
         user, contact = call.user, call.contact_info
         outbound = call.call_log.direction == "Outbound"
-        me = {"id": _crm_user_id(user), "type": "User"}
+        me = {"id": call.assigned_crm_user_id or _crm_user_id(user), "type": "User"}
         them = {"id": contact.id, "type": "Contact"}
         body = call.composed_log_details or "No details available"
         direction = call.call_log.direction
@@ -516,6 +518,8 @@ class ClioConnector(
             changes["subject"] = call.subject
         if call.start_time is not None:
             changes["received_at"] = _iso(call.start_time)
+        if call.assigned_crm_user_id:
+            changes.update(await self._reassigned_parties(api, log_id, call.assigned_crm_user_id))
         if call.duration and self._time_entries_enabled(call.user):
             entries = await api.time_entries_of(log_id)
             if entries:
@@ -530,6 +534,17 @@ class ClioConnector(
             return_message=ReturnMessage("Call log updated.", "success", 2000),
             extra_data_tracking=api.tracking(),
         )
+
+    @staticmethod
+    async def _reassigned_parties(api: ClioApi, log_id: str, assignee: str) -> Json:
+        """The communication's User party (sender or receiver, by direction) set to `assignee`."""
+        record = await api.communication(log_id, fields="senders,receivers")
+        changes: Json = {}
+        for side in ("senders", "receivers"):
+            parties = record.get(side) or []
+            if parties and isinstance(parties[0], Mapping) and parties[0].get("type") == "User":
+                changes[side] = [{"id": assignee, "type": "User"}]
+        return changes
 
     async def upsert_call_disposition(self, change: UpsertCallDispositionInput, /) -> DispositionResult:
         """Link the communication to the chosen matter (nothing to do without one)."""
