@@ -528,9 +528,7 @@ async def test_server_side_logging_assigns_the_call_to_the_mapped_clio_user(sess
     )
     assert created.json()["successful"] is True, created.text
     (communication,) = session.clio.state.communications.values()
-    assert communication["receivers"] == [
-        {"id": str(paralegal["id"]), "type": "User"}
-    ]  # inbound: to them
+    assert communication["receivers"] == [{"id": str(paralegal["id"]), "type": "User"}]  # inbound: to them
     communication["receivers"] = [{"id": CLIO_USER_ID, "type": "User"}]  # someone changed it in Clio
     updated = await session.client.patch(
         "/callLog",
