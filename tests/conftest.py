@@ -37,6 +37,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         outbox_poll_seconds=0.05,
         outbox_backoff_seconds=0.05,
         outbox_max_backoff_seconds=0.5,
+        # An uncertain create is looked up 2 s later: well after a fake's slow create lands (0.9 s).
+        outbox_uncertain_wait_seconds=2.0,
     )
 
 

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         default=86400.0, gt=0, validation_alias="APPCONNECT_OUTBOX_MAX_AGE_SECONDS"
     )
     outbox_batch: int = Field(default=16, ge=1, validation_alias="APPCONNECT_OUTBOX_BATCH")
+    outbox_uncertain_wait_seconds: float = Field(
+        default=30.0, ge=0, validation_alias="APPCONNECT_OUTBOX_UNCERTAIN_WAIT_SECONDS"
+    )
 
     # `GET /debug/report/url`: a presigned S3 PUT for one error report (spec platform §5.5).
     error_report_s3_bucket: str = Field(

@@ -146,8 +146,10 @@ class Attempt:
                 delay = backoff_seconds(self.context, job.attempts, error)
                 if job.kind == CREATE_CALL_LOG and isinstance(error, CrmUncertain | TimeoutError):
                     # A create that timed out may still be applied by the CRM: give it time to
-                    # land before it is looked up (and, if not found, sent again).
-                    delay = max(delay, settings.crm_timeout_seconds)
+                    # land before it is looked up (and, if not found, sent again). A CRM that is
+                    # slower than its timeout is slow by more than a scheduling hiccup: wait the
+                    # configured settling time, never less than the timeout itself.
+                    delay = max(delay, settings.outbox_uncertain_wait_seconds, settings.crm_timeout_seconds)
                 await self.jobs.reschedule(
                     job.id,
                     delay_seconds=delay,
