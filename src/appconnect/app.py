@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from appconnect import __version__
 from appconnect.api import account_data, admin, auth, call_logs, contacts, message_logs, meta, users
 from appconnect.api import admin_features as admin_features_api
+from appconnect.api import admin_outbox as admin_outbox_api
 from appconnect.api import appointments as appointment_routes
 from appconnect.api import call_down as call_down_api
 from appconnect.api import rc_reports as rc_reports_api
@@ -278,6 +279,7 @@ def _routers() -> list[Any]:
         message_logs.router,
         call_down_api.router,
         admin_features_api.router,
+        admin_outbox_api.router,
         rc_reports_api.router,
         appointment_routes.router,
     ]

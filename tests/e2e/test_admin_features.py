@@ -294,6 +294,9 @@ ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/admin/managedOAuth/cache", {"values": {"clientId": "evil", "clientSecret": "evil"}}),
     ("DELETE", "/admin/managedOAuth/cache", None),
     ("DELETE", "/admin/managedOAuth/account?platform=admincrm", None),
+    ("GET", "/admin/outbox", None),
+    ("POST", "/admin/outbox/{jobId}/retry", None),
+    ("DELETE", "/admin/outbox/{jobId}", None),
 ]
 
 

@@ -377,3 +377,68 @@ async def test_a_dead_job_is_listed_retried_by_command_and_delivered(
         assert _cli(settings, "list").stdout.strip() == "the outbox is empty"
         missing = _cli(settings, "drop", str(job["id"]))
         assert missing.returncode == 1 and "no job" in missing.stderr
+
+
+# -- dispositions ---------------------------------------------------------------------------------
+async def _dispose(extension: Extension, session_id: str, deal_id: int) -> dict[str, Any]:
+    answer = await extension.client.put(
+        "/callDisposition",
+        headers=extension.auth,
+        json={"sessionId": session_id, "dispositions": {"deals": deal_id}},
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def _queued_jobs(extension: Extension) -> int:
+    count: int = (await extension.client.get("/health/ready")).json()["outbox"]["queued"]
+    return count
+
+
+async def test_a_disposition_during_a_503_window_is_delivered_once_after_recovery(
+    start_extension: Any,
+) -> None:
+    async with start_extension() as extension:
+        state = extension.pipedrive.state
+        deal = state.add_deal("Big deal", person_id=extension.person_id)
+        assert (await extension.create("disp-1"))["successful"] is True
+        [activity] = extension.activities_of("disp-1")
+        extension.pipedrive.faults.add(503, body={"success": False}, times=None, path="/api/*")
+        queued = await _dispose(extension, "disp-1", deal["id"])
+        assert queued["successful"] is False and "automatically" in queued["returnMessage"]["message"]
+        assert await _dispose(extension, "disp-1", deal["id"]) == queued  # a retry: the same answer
+        assert await _queued_jobs(extension) == 1  # ... and nothing new
+        assert state.activity(activity["id"])["deal_id"] is None
+        extension.pipedrive.clear_requests()
+        extension.pipedrive.faults.clear()
+        assert (await extension.drained())["dead"] == 0
+        assert state.activity(activity["id"])["deal_id"] == deal["id"]
+        patches = extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{activity['id']}")
+        assert len(patches) == 1  # delivered exactly once
+        assert extension.activities_of("disp-1") == [state.activity(activity["id"])]
+
+
+async def test_a_disposition_behind_a_queued_create_waits_for_it(start_extension: Any) -> None:
+    async with start_extension() as extension:
+        state = extension.pipedrive.state
+        deal = state.add_deal("Big deal", person_id=extension.person_id)
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
+        created = await extension.create("disp-2")
+        assert "automatically" in created["returnMessage"]["message"]
+        queued = await _dispose(extension, "disp-2", deal["id"])
+        assert queued["successful"] is False and "automatically" in queued["returnMessage"]["message"]
+        assert await _dispose(extension, "disp-2", deal["id"]) == queued
+        assert await _queued_jobs(extension) == 2  # the create, then the disposition behind it
+        assert extension.activities_of("disp-2") == []
+        faults.clear()
+        assert (await extension.drained())["dead"] == 0
+        [activity] = extension.activities_of("disp-2")
+        assert activity["deal_id"] == deal["id"]
+        paths = [(r.method, r.path) for r in extension.pipedrive.requests if r.path.startswith("/api/v2/act")]
+        delivered_create = max(i for i, p in enumerate(paths) if p == ("POST", "/api/v2/activities"))
+        disposition = paths.index(("PATCH", f"/api/v2/activities/{activity['id']}"))
+        assert delivered_create < disposition  # it waited for the create
+        assert paths.count(("PATCH", f"/api/v2/activities/{activity['id']}")) == 1
+        assert (await extension.matched(["disp-2"]))["disp-2"] == str(activity["id"])

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from appconnect.domain import User
 from appconnect.store import Store, upgrade
-from appconnect.store.outbox import DEAD, QUEUED, JobSpec
+from appconnect.store.outbox import DEAD, QUEUED, Job, JobSpec
 from tests.conftest import TEST_SECRET
 
 
@@ -139,3 +141,52 @@ async def test_stale_reservations_without_a_job_are_swept_and_those_with_one_kep
     assert await calls.find("orphan", who, platform="pipedrive") is None
     kept = await calls.find("owed", who, platform="pipedrive")
     assert kept is not None and kept.state == "pending"
+
+
+async def test_an_admins_view_holds_its_accounts_jobs_of_its_platform_only(store: Store) -> None:
+    for user_id, platform, account in (
+        ("1-pipedrive", "pipedrive", "9001"),
+        ("2-pipedrive", "pipedrive", "9001"),
+        ("3-pipedrive", "pipedrive", "7777"),
+        ("4-pipedrive", "pipedrive", None),
+        ("5-clio", "clio", "9001"),
+    ):
+        await store.users.save(User(id=user_id, platform=platform, rc_account_id=account))
+    ids: dict[str, int] = {}
+    for user_id, platform in (
+        ("1-pipedrive", "pipedrive"),
+        ("2-pipedrive", "pipedrive"),
+        ("3-pipedrive", "pipedrive"),
+        ("4-pipedrive", "pipedrive"),
+        ("5-clio", "clio"),
+    ):
+        job = await store.outbox.enqueue(
+            replace(spec(f"call-{user_id}", 1), user_id=user_id, platform=platform)
+        )
+        ids[user_id] = job.id
+    await store.outbox.kill(ids["2-pipedrive"], error="503")
+
+    def seen(jobs: list[Job]) -> set[str]:
+        return {job.user_id for job in jobs}
+
+    view = await store.outbox.jobs_of_account(platform="pipedrive", rc_account_id="9001", user_id=None)
+    assert seen(view) == {"1-pipedrive", "2-pipedrive"}
+    own = await store.outbox.jobs_of_account(
+        platform="pipedrive", rc_account_id="9001", user_id="4-pipedrive"
+    )
+    assert seen(own) == {"1-pipedrive", "2-pipedrive", "4-pipedrive"}
+    dead = await store.outbox.jobs_of_account(
+        platform="pipedrive", rc_account_id="9001", user_id=None, state=DEAD
+    )
+    assert [job.id for job in dead] == [ids["2-pipedrive"]]
+    found = await store.outbox.get_of_account(
+        ids["1-pipedrive"], platform="pipedrive", rc_account_id="9001", user_id=None
+    )
+    assert found is not None and found.user_id == "1-pipedrive"
+    for outside in ("3-pipedrive", "4-pipedrive", "5-clio"):
+        assert (
+            await store.outbox.get_of_account(
+                ids[outside], platform="pipedrive", rc_account_id="9001", user_id=None
+            )
+            is None
+        )

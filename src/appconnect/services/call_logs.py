@@ -46,11 +46,13 @@ from appconnect.services.identity import extension_identity, hashed_account_id, 
 from appconnect.services.messages import (
     DATABASE_FAILED,
     USER_NOT_FOUND,
+    ReturnMessageWire,
     crm_failure_message,
     unsupported,
     warning,
 )
 from appconnect.services.outbox import (
+    CALL_DISPOSITION,
     CREATE_CALL_LOG,
     QUEUED_CALL,
     UPDATE_CALL_LOG,
@@ -652,22 +654,60 @@ def _numeric_zero(session_id: str) -> bool:
 
 
 async def upsert_call_disposition(
-    context: ServerContext, *, user_id: str | None, platform: str, request: DispositionRequest
+    context: ServerContext,
+    *,
+    user_id: str | None,
+    platform: str,
+    request: DispositionRequest,
+    job: Job | None = None,
 ) -> Outcome:
+    """PUT/POST /callDisposition, or (`job`) the outbox worker delivering one that was queued.
+
+    Durable as an update is: a disposition of a call whose create or update is still queued is
+    queued behind it (it needs the CRM id the create brings), otherwise its job is recorded before
+    the CRM is called, so a transient CRM failure leaves it queued rather than lost.
+    """
     connector = context.registry.get(platform)
     who = extension_identity(
         extension_number=request.extension_number,
         hashed_extension_id=request.hashed_extension_id,
         hash_key=None,
     )
+    order_key = call_order_key(platform, request.session_id, who)
+
+    def spec_for(user: User) -> JobSpec:
+        return JobSpec(
+            kind=CALL_DISPOSITION,
+            platform=platform,
+            user_id=user.id,
+            order_key=order_key,
+            account_key=account_key(platform, user.hostname, user.id),
+            payload={"request": request.model_dump(mode="json", by_alias=True, exclude_unset=True)},
+        )
+
+    async def give_up(message: ReturnMessageWire) -> Outcome:
+        if job is not None:
+            await Attempt(context, job, inline=False).dead(str(message.get("message")))
+        return _fail(message)
+
+    if job is None and await _jobs_ahead(context, order_key):
+        user = await context.store.users.get(user_id, platform) if user_id else None
+        if user is None:
+            return _fail(warning("Cannot find user", ttl=3000))
+        if not isinstance(connector, SetsDispositions):
+            return _fail(unsupported("upsertCallDisposition", platform))
+        return await enqueue_behind(context, spec_for(user))
     link = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
     if link is None or link.state != "created":
-        return _fail(warning("Cannot find log", ttl=3000))
+        return await give_up(warning("Cannot find log", ttl=3000))
     user = await context.store.users.get(user_id, platform) if user_id else None
     if user is None:
-        return _fail(warning("Cannot find user", ttl=3000))
+        return await give_up(warning("Cannot find user", ttl=3000))
     if not isinstance(connector, SetsDispositions):
-        return _fail(unsupported("upsertCallDisposition", platform))
+        return await give_up(unsupported("upsertCallDisposition", platform))
+    attempt = (
+        await enqueue_leased(context, spec_for(user)) if job is None else Attempt(context, job, inline=False)
+    )
     try:
         crm = await CrmSession.open(context, connector, user, operation="upsertCallDisposition")
         result, crm = await crm.run(
@@ -681,7 +721,8 @@ async def upsert_call_disposition(
             session_id=request.session_id,
         )
     except Answered as answered:
-        return answered.outcome
+        return await attempt.failed(answered)
+    await attempt.delivered()
     body: dict[str, Any] = {"successful": bool(result.log_id)}
     if result.return_message is not None:
         body["returnMessage"] = message_to_wire(result.return_message)

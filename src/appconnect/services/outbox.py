@@ -38,6 +38,7 @@ log = structlog.get_logger("appconnect.outbox")
 
 CREATE_CALL_LOG = "call_log.create"
 UPDATE_CALL_LOG = "call_log.update"
+CALL_DISPOSITION = "call_log.disposition"
 CREATE_MESSAGE_LOG = "message_log.create"
 
 QUEUED_CALL = warning(

@@ -21,9 +21,21 @@ from typing import Any
 
 import structlog
 
-from appconnect.contract import CreateCallLogRequest, MessageLogRequest, UpdateCallLogRequest
+from appconnect.contract import (
+    CreateCallLogRequest,
+    DispositionRequest,
+    MessageLogRequest,
+    UpdateCallLogRequest,
+)
 from appconnect.services.context import ServerContext
-from appconnect.services.outbox import CREATE_CALL_LOG, CREATE_MESSAGE_LOG, UPDATE_CALL_LOG, describe, job_log
+from appconnect.services.outbox import (
+    CALL_DISPOSITION,
+    CREATE_CALL_LOG,
+    CREATE_MESSAGE_LOG,
+    UPDATE_CALL_LOG,
+    describe,
+    job_log,
+)
 from appconnect.store.models import OutboxJobRow
 from appconnect.store.outbox import Job
 
@@ -56,6 +68,14 @@ async def deliver(context: ServerContext, job: Job) -> None:
             request=UpdateCallLogRequest.model_validate(payload["request"]),
             is_from_sscl=bool(payload.get("isFromSscl")),
             **common,
+        )
+    elif job.kind == CALL_DISPOSITION:
+        await call_logs.upsert_call_disposition(
+            context,
+            user_id=job.user_id,
+            platform=job.platform,
+            request=DispositionRequest.model_validate(payload["request"]),
+            job=job,
         )
     elif job.kind == CREATE_MESSAGE_LOG:
         await message_logs.create_message_log(

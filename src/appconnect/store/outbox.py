@@ -32,7 +32,7 @@ from sqlalchemy import Executable, Table, and_, delete, exists, func, insert, or
 from sqlalchemy.orm import aliased
 
 from appconnect.store.db import Database
-from appconnect.store.models import OutboxJobRow
+from appconnect.store.models import OutboxJobRow, UserRow
 
 QUEUED = "queued"
 DEAD = "dead"
@@ -203,6 +203,41 @@ class OutboxRepository:
             query = query.where(_C.state == state)
         async with self._db.connect() as connection:
             return [_job(row) for row in (await connection.execute(query)).all()]
+
+    async def jobs_of_account(
+        self,
+        *,
+        platform: str,
+        rc_account_id: str,
+        user_id: str | None,
+        state: str | None = None,
+        limit: int = 200,
+    ) -> list[Job]:
+        """An account admin's view: jobs of `platform` whose user belongs to RingCentral account
+        `rc_account_id`, and those of `user_id` (the admin's own; None: none beyond the account's)."""
+        query = select(_TABLE).where(self._of_account(platform, rc_account_id, user_id))
+        if state is not None:
+            query = query.where(_C.state == state)
+        async with self._db.connect() as connection:
+            rows = (await connection.execute(query.order_by(_C.id).limit(limit))).all()
+        return [_job(row) for row in rows]
+
+    async def get_of_account(
+        self, job_id: int, *, platform: str, rc_account_id: str, user_id: str | None
+    ) -> Job | None:
+        """One job, when it is in that admin's view (see `jobs_of_account`), else None."""
+        query = select(_TABLE).where(_C.id == job_id, self._of_account(platform, rc_account_id, user_id))
+        async with self._db.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else _job(row)
+
+    @staticmethod
+    def _of_account(platform: str, rc_account_id: str, user_id: str | None) -> Any:
+        users: Table = typing.cast(Table, UserRow.__table__)
+        in_account = _C.user_id.in_(select(users.c.id).where(users.c.rc_account_id == rc_account_id))
+        return and_(
+            _C.platform == platform, in_account if user_id is None else or_(_C.user_id == user_id, in_account)
+        )
 
     async def claim(self, owner: str, *, limit: int, lease_seconds: float) -> list[Job]:
         """Lease up to `limit` runnable jobs to `owner`; the jobs as they were before the claim.
