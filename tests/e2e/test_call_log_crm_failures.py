@@ -214,11 +214,16 @@ async def test_an_update_waits_for_a_create_in_flight(
     server: Any, activity_crm: tuple[FakeCrmServer, ActivityStore]
 ) -> None:
     crm, store = activity_crm
-    crm.faults.latency(0.8, method="POST", path="/activities", times=1)
+    crm.faults.latency(1.5, method="POST", path="/activities", times=1)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         auth = await _login(client)
         create = asyncio.create_task(_create(client, auth, "s-slow"))
-        await asyncio.sleep(0.3)  # the create has reserved its linkage and is waiting on the CRM
+        # Once the CRM has the create, its linkage is reserved and it waits on the CRM's answer
+        # (not a fixed sleep: on a busy machine the create may take longer to get there).
+        deadline = asyncio.get_running_loop().time() + 20
+        while not crm.requests_to("POST", "/activities"):
+            assert asyncio.get_running_loop().time() < deadline, "the create never reached the CRM"
+            await asyncio.sleep(0.02)
         update = await client.patch(
             "/callLog", headers=auth, json={"sessionId": "s-slow", "result": "Missed"}
         )
