@@ -138,8 +138,10 @@ async def create_call_log(
     who = identity_for_create(request, log_info, context.secrets.hash_key)
     order_key = call_order_key(platform, session_id, who)
     if job is None:
-        if await context.store.outbox.queued_for(order_key):
-            return queued_outcome(CREATE_CALL_LOG)  # a retry while its create is queued: the same answer
+        # A retry of a create the extension was told is queued gets the same answer; a duplicate
+        # of a create still in its first attempt is a duplicate ("Existing log", below).
+        if any(queued.last_error is not None for queued in await context.store.outbox.queued_for(order_key)):
+            return queued_outcome(CREATE_CALL_LOG)
         if await context.store.call_logs.existing(session_id, who, platform=platform) is not None:
             return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     user = await _usable_user(context, user_id, platform)
