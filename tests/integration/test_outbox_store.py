@@ -90,6 +90,37 @@ async def test_a_429_pauses_only_that_account(store: Store) -> None:
     assert [job.id for job in claimed] == [other.id]
 
 
+async def test_pauses_of_one_account_beside_claims_and_reschedules_never_fail(
+    store: Store, database_url: str
+) -> None:
+    """Many 429s of one account at once (each pausing its jobs) while workers claim and requests
+    reschedule: on PostgreSQL multi-row updates that wait on each other deadlock; none may fail."""
+    for n in range(150):
+        await store.outbox.enqueue(spec(f"call-{n}", n))
+    other = Store.open(database_url, TEST_SECRET)
+
+    async def pause(worker_store: Store) -> None:
+        for _ in range(15):
+            await worker_store.outbox.pause_account("acct-1", seconds=0.0)
+
+    async def claim_and_reschedule(name: str, worker_store: Store) -> None:
+        for _ in range(15):
+            for job in await worker_store.outbox.claim(name, limit=10, lease_seconds=30):
+                await worker_store.outbox.reschedule(job.id, delay_seconds=0.0, error="429", maybe_sent=False)
+
+    try:
+        await asyncio.gather(
+            *(pause(s) for s in (store, other, store, other)),
+            claim_and_reschedule("worker-a", store),
+            claim_and_reschedule("worker-b", other),
+        )
+    finally:
+        await other.close()
+    assert (await store.outbox.stats()).queued == 150  # every job still queued, none lost
+    assert await store.outbox.pause_account("acct-1", seconds=60) == 150
+    assert await store.outbox.claim("w", limit=10, lease_seconds=30) == []  # paused
+
+
 async def test_a_dead_job_is_kept_listed_and_can_be_retried_or_dropped(store: Store) -> None:
     job = await store.outbox.enqueue(spec("call-1", 1))
     [claimed] = await store.outbox.claim("w", limit=1, lease_seconds=30)

@@ -307,14 +307,19 @@ class OutboxRepository:
             )
 
     async def pause_account(self, account_key: str, *, seconds: float) -> int:
-        """A 429 from one CRM account: its queued jobs wait (other accounts' jobs do not)."""
+        """A 429 from one CRM account: its queued jobs wait (other accounts' jobs do not).
+
+        Best effort by design: on PostgreSQL a job another transaction holds (a worker claiming
+        it, a request settling it, another 429's pause) is skipped rather than waited for. A
+        multi-row UPDATE that waits locks rows in no fixed order, and two of them at once, or one
+        beside a claim, deadlock; a skipped job meets the same 429 itself and waits then.
+        """
         until = now() + timedelta(seconds=seconds)
-        async with self._db.connect() as connection:
-            result = await connection.execute(
-                update(_TABLE)
-                .where(_C.account_key == account_key, _C.state == QUEUED, _C.run_after < until)
-                .values(run_after=until)
-            )
+        due = select(_C.id).where(_C.account_key == account_key, _C.state == QUEUED, _C.run_after < until)
+        if self._db.backend == "postgresql":
+            due = due.order_by(_C.id).with_for_update(skip_locked=True)
+        async with self._db.transaction() as session:
+            result = await session.execute(update(_TABLE).where(_C.id.in_(due)).values(run_after=until))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def kill(self, job_id: int, *, error: str, also: Sequence[Executable] = ()) -> None:
