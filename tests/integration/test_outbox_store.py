@@ -8,14 +8,17 @@ serializes them. Either way no job is claimed twice, and one call's jobs run in 
 from __future__ import annotations
 
 import asyncio
+import typing
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Update
+from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.domain import User
-from appconnect.store import Store, upgrade
+from appconnect.store import ExtensionIdentity, Store, upgrade
 from appconnect.store.outbox import DEAD, QUEUED, Job, JobSpec
 from tests.conftest import TEST_SECRET
 
@@ -80,6 +83,45 @@ async def test_a_job_behind_a_queued_one_waits_and_an_expired_lease_returns(stor
     [again] = await store.outbox.claim("w", limit=10, lease_seconds=30)
     assert again.id == first.id and again.maybe_sent is True  # its first attempt may have been sent
     assert again.attempts == 2
+
+
+async def test_a_first_job_is_recorded_only_when_its_call_has_no_job_at_all(store: Store) -> None:
+    async def first(order_key: str, n: int) -> Job | None:
+        return await store.outbox.enqueue_first(spec(order_key, n), lease_owner="request:a", lease_seconds=30)
+
+    one = await first("call-1", 1)
+    assert one is not None and one.lease_owner == "request:a" and one.maybe_sent is True
+    assert await first("call-1", 2) is None  # the call's first job is in flight
+    other = await first("call-2", 3)
+    assert other is not None  # another call is not in the way
+    await store.outbox.kill(other.id, error="CrmUnavailable: down")
+    assert await first("call-2", 4) is None  # a dead job is still the call's job
+    await store.outbox.complete(one.id)
+    again = await first("call-1", 5)
+    assert again is not None and again.payload == {"n": 5}
+    assert [job.payload["n"] for job in await store.outbox.queued_for("call-1")] == [5]
+
+
+async def test_completing_a_job_with_the_state_it_delivers_is_one_atomic_step(store: Store) -> None:
+    user = User(id="1-pipedrive", platform="pipedrive", hostname="x.pipedrive.com", access_token="t")
+    await store.users.save(user)
+    job = await store.outbox.enqueue(spec("call-1", 1), lease_owner="request:a", lease_seconds=30)
+    who = ExtensionIdentity(extension_number="101", hashed_extension_id="h-1")
+    reservation = await store.call_logs.reserve(
+        record_id="rec-1", session_id="s-1", who=who, platform="pipedrive", user_id=user.id, contact_id="9"
+    )
+    confirm = store.call_logs.confirm_statement(reservation.link, "activity-77")
+    await store.outbox.complete(job.id, also=(confirm,))
+    assert await store.outbox.get(job.id) is None
+    link = await store.call_logs.find("s-1", who, platform="pipedrive")
+    assert link is not None and (link.state, link.third_party_log_id) == ("created", "activity-77")
+    # A statement that fails takes the job's deletion with it: the job is still owed.
+    owed = await store.outbox.enqueue(spec("call-2", 2), lease_owner="request:a", lease_seconds=30)
+    broken = typing.cast(Update, store.call_logs.confirm_statement(reservation.link, "activity-78"))
+    broken = broken.values(state=None)  # NOT NULL: the statement fails
+    with pytest.raises(SQLAlchemyError):
+        await store.outbox.complete(owed.id, also=(broken,))
+    assert await store.outbox.get(owed.id) is not None
 
 
 async def test_a_429_pauses_only_that_account(store: Store) -> None:

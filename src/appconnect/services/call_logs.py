@@ -11,7 +11,7 @@ Guarantees beyond the reference (spec logging §6 P-1, P-4):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,6 +61,7 @@ from appconnect.services.outbox import (
     call_order_key,
     enqueue_behind,
     enqueue_leased,
+    enqueue_leased_if_first,
     job_log,
     queued_outcome,
 )
@@ -137,13 +138,13 @@ async def create_call_log(
     session_id = request.log_info.session_id
     who = identity_for_create(request, log_info, context.secrets.hash_key)
     order_key = call_order_key(platform, session_id, who)
-    if job is None:
-        # A retry of a create the extension was told is queued gets the same answer; a duplicate
-        # of a create still in its first attempt is a duplicate ("Existing log", below).
+    if job is None and await context.store.call_logs.existing(session_id, who, platform=platform) is not None:
+        # A retry of a create the extension was told is queued (its reservation is held while it
+        # waits) gets the same answer; a duplicate of a create still in its first attempt, or of
+        # one made, is a duplicate.
         if any(queued.last_error is not None for queued in await context.store.outbox.queued_for(order_key)):
             return queued_outcome(CREATE_CALL_LOG)
-        if await context.store.call_logs.existing(session_id, who, platform=platform) is not None:
-            return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
+        return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     user = await _usable_user(context, user_id, platform)
     if user is None:
         if job is not None:
@@ -370,6 +371,29 @@ async def _job_reservation(
     return reservation.link if reservation.is_ours else None
 
 
+async def _first_update_attempt(
+    context: ServerContext,
+    session_id: str,
+    who: ExtensionIdentity,
+    *,
+    platform: str,
+    user_id: str | None,
+    spec_for: Callable[[User], JobSpec],
+) -> tuple[CallLogLink, User, Attempt] | None:
+    """The path of nearly every update, in three statements: the call's log is made, its user is
+    there, and nothing of the call is queued or in flight (the job is recorded only if the call
+    has no job at all, in one statement). None: something else holds (a create in flight or
+    queued, jobs waiting, no log, no user), and the caller takes the careful path, which looks."""
+    link = await context.store.call_logs.find(session_id, who, platform=platform, user_id=user_id)
+    if link is None or link.state == "pending":
+        return None
+    user = await _usable_user(context, user_id, platform)
+    if user is None:
+        return None
+    attempt = await enqueue_leased_if_first(context, spec_for(user))
+    return None if attempt is None else (link, user, attempt)
+
+
 async def _jobs_ahead(context: ServerContext, order_key: str) -> bool:
     """Whether jobs of this call are queued; waits (bounded) while one is being attempted.
 
@@ -441,30 +465,43 @@ async def update_call_log(
             },
         )
 
-    if job is None and await _jobs_ahead(context, order_key):
-        user = await _usable_user(context, user_id, platform)
-        if user is None:
-            return _fail(USER_NOT_FOUND)
-        return await enqueue_behind(context, spec_for(user))
-    link = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
-    if link is None or link.state == "pending":
-        message = (
-            warning(f"Cannot find call log for session {request.session_id}", ttl=3000)
-            if link is None
-            else warning("The call log is still being created. Please try again.", ttl=3000)
+    ready = (
+        None
+        if job is not None
+        else await _first_update_attempt(
+            context, request.session_id, who, platform=platform, user_id=user_id, spec_for=spec_for
         )
-        if job is not None:
-            await Attempt(context, job, inline=False).dead(message["message"])
-        return _fail(message)
-    user = await _usable_user(context, user_id, platform)
-    if user is None:
-        if job is not None:
-            await Attempt(context, job, inline=False).dead("user not found")
-        return _fail(USER_NOT_FOUND)
-    hashed_account = hashed_account_id(rc_account_id_header, request.account_id, context.secrets.hash_key)
-    attempt = (
-        await enqueue_leased(context, spec_for(user)) if job is None else Attempt(context, job, inline=False)
     )
+    if ready is not None:
+        link, user, attempt = ready
+    else:
+        if job is None and await _jobs_ahead(context, order_key):
+            behind_user = await _usable_user(context, user_id, platform)
+            if behind_user is None:
+                return _fail(USER_NOT_FOUND)
+            return await enqueue_behind(context, spec_for(behind_user))
+        settled = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
+        if settled is None or settled.state == "pending":
+            message = (
+                warning(f"Cannot find call log for session {request.session_id}", ttl=3000)
+                if settled is None
+                else warning("The call log is still being created. Please try again.", ttl=3000)
+            )
+            if job is not None:
+                await Attempt(context, job, inline=False).dead(message["message"])
+            return _fail(message)
+        found_user = await _usable_user(context, user_id, platform)
+        if found_user is None:
+            if job is not None:
+                await Attempt(context, job, inline=False).dead("user not found")
+            return _fail(USER_NOT_FOUND)
+        link, user = settled, found_user
+        attempt = (
+            await enqueue_leased(context, spec_for(user))
+            if job is None
+            else Attempt(context, job, inline=False)
+        )
+    hashed_account = hashed_account_id(rc_account_id_header, request.account_id, context.secrets.hash_key)
     try:
         crm = await CrmSession.open(context, connector, user, operation="updateCallLog")
         log_format = connector.get_log_format_type(crm.user)

@@ -54,6 +54,7 @@ QUEUED_MESSAGES = warning(
 
 #: Who leases a job to run its first attempt inside a request (one id per process).
 PROCESS_ID = uuid.uuid4().hex[:12]
+REQUEST_LEASE_OWNER = f"request:{PROCESS_ID}"
 
 
 def call_order_key(platform: str, session_id: str, who: ExtensionIdentity) -> str:
@@ -92,9 +93,14 @@ def queued_outcome(kind: str) -> Outcome:
     return _fail(QUEUED_MESSAGES if kind == CREATE_MESSAGE_LOG else QUEUED_CALL)
 
 
-def job_log(event: str, job: Job, **fields: Any) -> None:
-    """One structured line per state change of a job (never its payload: it holds notes)."""
-    log.info(
+def job_log(event: str, job: Job, *, routine: bool = False, **fields: Any) -> None:
+    """One structured line per state change of a job (never its payload: it holds notes).
+
+    `routine`: a request's own first attempt being recorded and delivered, the path of every
+    write while the CRM answers. Those two lines are DEBUG (an INFO line for each would double a
+    call's log volume and say nothing the access line does not); every other change is INFO.
+    """
+    (log.debug if routine else log.info)(
         event,
         job_id=job.id,
         kind=job.kind,
@@ -126,7 +132,7 @@ class Attempt:
 
     async def delivered(self, *, also: tuple[Executable, ...] = ()) -> None:
         await self.jobs.complete(self.job.id, also=also)
-        job_log("outbox job delivered", self.job, inline=self.inline)
+        job_log("outbox job delivered", self.job, routine=self.inline, inline=self.inline)
 
     async def failed(
         self, answered: Answered, *, undo: tuple[Executable, ...] = (), retry_blocked: bool = False
@@ -182,9 +188,20 @@ class Attempt:
 async def enqueue_leased(context: ServerContext, spec: JobSpec) -> Attempt:
     """Record a job this request attempts right away (see the module docstring)."""
     job = await context.store.outbox.enqueue(
-        spec, lease_owner=f"request:{PROCESS_ID}", lease_seconds=context.settings.outbox_lease_seconds
+        spec, lease_owner=REQUEST_LEASE_OWNER, lease_seconds=context.settings.outbox_lease_seconds
     )
-    job_log("outbox job recorded", job)
+    job_log("outbox job recorded", job, routine=True)
+    return Attempt(context=context, job=job, inline=True)
+
+
+async def enqueue_leased_if_first(context: ServerContext, spec: JobSpec) -> Attempt | None:
+    """`enqueue_leased`, when nothing of its call is owed or in flight (else None: look first)."""
+    job = await context.store.outbox.enqueue_first(
+        spec, lease_owner=REQUEST_LEASE_OWNER, lease_seconds=context.settings.outbox_lease_seconds
+    )
+    if job is None:
+        return None
+    job_log("outbox job recorded", job, routine=True)
     return Attempt(context=context, job=job, inline=True)
 
 

@@ -28,7 +28,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, Table, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Delete,
+    Executable,
+    Table,
+    Update,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from appconnect.store.db import Database
@@ -147,22 +161,9 @@ class OutboxRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def enqueue(
-        self,
-        spec: JobSpec,
-        *,
-        lease_owner: str | None = None,
-        lease_seconds: float = 0.0,
-        also: Sequence[Executable] = (),
-    ) -> Job:
-        """Record a job (and run `also` in the same transaction).
-
-        With `lease_owner`, the caller runs the first attempt itself right away: the job is leased
-        to it (`maybe_sent`, one attempt counted), so no worker runs it meanwhile, and a worker
-        takes it over (looking the create up first) if the caller dies.
-        """
+    def _values(self, spec: JobSpec, lease_owner: str | None, lease_seconds: float) -> dict[str, Any]:
         moment = now()
-        values: dict[str, Any] = {
+        return {
             "kind": spec.kind,
             "platform": spec.platform,
             "user_id": spec.user_id,
@@ -180,11 +181,49 @@ class OutboxRepository:
             "created_at": moment,
             "updated_at": moment,
         }
+
+    async def enqueue(
+        self,
+        spec: JobSpec,
+        *,
+        lease_owner: str | None = None,
+        lease_seconds: float = 0.0,
+        also: Sequence[Executable] = (),
+    ) -> Job:
+        """Record a job (and run `also` in the same transaction).
+
+        With `lease_owner`, the caller runs the first attempt itself right away: the job is leased
+        to it (`maybe_sent`, one attempt counted), so no worker runs it meanwhile, and a worker
+        takes it over (looking the create up first) if the caller dies.
+        """
+        values = self._values(spec, lease_owner, lease_seconds)
+        statement = insert(_TABLE).values(**values).returning(_C.id)
+        if not also:  # one statement is atomic on its own: no BEGIN/COMMIT round trips
+            async with self._db.connect() as connection:
+                job_id = (await connection.execute(statement)).scalar_one()
+            return Job(id=job_id, **values)
         async with self._db.transaction() as session:
-            for statement in also:
-                await session.execute(statement)
-            job_id = (await session.execute(insert(_TABLE).values(**values).returning(_C.id))).scalar_one()
+            for extra in also:
+                await session.execute(extra)
+            job_id = (await session.execute(statement)).scalar_one()
         return Job(id=job_id, **values)
+
+    async def enqueue_first(self, spec: JobSpec, *, lease_owner: str, lease_seconds: float) -> Job | None:
+        """`enqueue` leased to the caller, only if its order key has no job at all (else None).
+
+        The hot path of an update: one INSERT ... SELECT ... WHERE NOT EXISTS decides "nothing of
+        this call is owed or in flight" and records the job, where a look (`queued_for`) and an
+        insert were two round trips. A None sends the caller to the careful path, which looks.
+        """
+        values = self._values(spec, lease_owner, lease_seconds)
+        names = list(values)
+        row = select(*(literal(values[name], type_=_C[name].type).label(name) for name in names)).where(
+            ~exists().where(_C.order_key == spec.order_key)
+        )
+        statement = insert(_TABLE).from_select(names, row).returning(_C.id)
+        async with self._db.connect() as connection:
+            job_id = (await connection.execute(statement)).scalar()
+        return None if job_id is None else Job(id=job_id, **values)
 
     async def get(self, job_id: int) -> Job | None:
         async with self._db.connect() as connection:
@@ -283,11 +322,26 @@ class OutboxRepository:
         return [Job(**{**job.__dict__, "attempts": job.attempts + 1, "lease_owner": owner}) for job in jobs]
 
     async def complete(self, job_id: int, *, also: Sequence[Executable] = ()) -> None:
-        """The job is delivered: delete it, and run `also` (e.g. record the CRM id) in one transaction."""
+        """The job is delivered: delete it, and run `also` (e.g. record the CRM id) in one transaction.
+
+        Fewest round trips that keep it atomic: the DELETE alone, or on PostgreSQL one statement
+        whose CTE deletes the job while the main statement (one `also` UPDATE or DELETE of another
+        table) delivers its state; otherwise BEGIN, the statements, COMMIT.
+        """
+        done = delete(_TABLE).where(_C.id == job_id)
+        if not also:
+            async with self._db.connect() as connection:
+                await connection.execute(done)
+            return
+        [only, *rest] = also
+        if not rest and self._db.backend == "postgresql" and isinstance(only, Update | Delete):
+            async with self._db.connect() as connection:
+                await connection.execute(only.add_cte(done.cte("completed_job")))
+            return
         async with self._db.transaction() as session:
             for statement in also:
                 await session.execute(statement)
-            await session.execute(delete(_TABLE).where(_C.id == job_id))
+            await session.execute(done)
 
     async def reschedule(self, job_id: int, *, delay_seconds: float, error: str, maybe_sent: bool) -> None:
         """Give the lease back and try again after `delay_seconds`."""
