@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, configure: Configure | None 
             )
             if settings.auto_migrate:
                 await upgrade(store.database)
+            await store.follow_user_changes()
         except Exception as error:
             raise database_error(error, settings.database_url, "migrate") from error
         app.state.context = ServerContext(

@@ -10,10 +10,11 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from appconnect.domain import User
 from appconnect.store import Store, upgrade
@@ -137,3 +138,127 @@ async def test_callers_cannot_edit_the_memo_through_a_returned_user(store: Store
     assert again is not None
     assert again.user_settings == {"logDateFormat": {"value": "YYYY"}}
     assert again.platform_additional_info == {}
+
+
+# --- Kept users (PostgreSQL's change feed, store/user_changes.py) -------------------------------
+
+
+@pytest.fixture
+async def following(store: Store) -> Store:
+    """The store as the server runs it: following user changes where the database can tell them."""
+    feed = await store.follow_user_changes()
+    if feed is not None:
+        async with asyncio.timeout(10):
+            await feed.wait_live()
+    return store
+
+
+def hears_changes(store: Store) -> bool:
+    return store.database.backend == "postgresql"
+
+
+async def seen(store: Store, check: Callable[[User | None], bool]) -> User | None:
+    """The user as read until `check` holds (a notification takes a moment to arrive); bounded."""
+    async with asyncio.timeout(5):
+        while True:
+            loaded = await store.users.get(USER.id)
+            if check(loaded):
+                return loaded
+            await asyncio.sleep(0.02)
+
+
+async def test_a_user_is_read_once_where_changes_are_heard_and_every_time_elsewhere(following: Store) -> None:
+    await following.users.save(USER)
+    before = following.users.rows_read
+    for _ in range(5):
+        loaded = await following.users.get(USER.id)
+        assert loaded is not None and loaded.access_token == "access-1"
+    if hears_changes(following):
+        assert following.user_changes is not None and following.user_changes.live
+        assert following.users.rows_read - before == 1
+    else:
+        assert following.user_changes is None  # SQLite tells nothing: the row is read each time
+        assert following.users.rows_read - before == 5
+
+
+async def test_a_kept_user_changed_by_another_process_is_seen(following: Store, database_url: str) -> None:
+    await following.users.save(USER)
+    assert (await following.users.get(USER.id)) is not None  # kept (PostgreSQL)
+    await in_another_process(
+        database_url,
+        """
+        user = await store.users.get("7-sample")
+        await store.users.update_tokens(user, access_token="access-from-elsewhere")
+        """,
+    )
+    loaded = await seen(
+        following, lambda user: user is not None and user.access_token == "access-from-elsewhere"
+    )
+    assert loaded is not None and loaded.refresh_token == "refresh-1"
+    await in_another_process(
+        database_url, """await store.users.update_settings("7-sample", {"logDateFormat": {"value": "DD"}})"""
+    )
+    loaded = await seen(following, lambda user: user is not None and "DD" in str(user.user_settings))
+    assert loaded is not None and loaded.user_settings == {"logDateFormat": {"value": "DD"}}
+    await in_another_process(database_url, """await store.users.delete("7-sample")""")
+    assert await seen(following, lambda user: user is None) is None
+
+
+async def test_this_process_sees_its_own_change_at_once(following: Store) -> None:
+    await following.users.save(USER)
+    assert (await following.users.get(USER.id)) is not None
+    await following.users.update_tokens(USER, access_token="access-2")
+    loaded = await following.users.get(USER.id)  # no waiting: our own write forgets the kept row
+    assert loaded is not None and loaded.access_token == "access-2"
+    await following.users.update_settings(USER.id, {"logDateFormat": {"value": "MM"}})
+    loaded = await following.users.get(USER.id)
+    assert loaded is not None and loaded.user_settings == {"logDateFormat": {"value": "MM"}}
+    await following.users.delete(USER.id)
+    assert await following.users.get(USER.id) is None
+
+
+async def test_while_the_feed_is_down_every_read_goes_to_the_database(
+    following: Store, database_url: str
+) -> None:
+    await following.users.save(USER)
+    await following.users.get(USER.id)
+    feed = following.user_changes
+    if not hears_changes(following):
+        assert feed is None
+        return_reads = following.users.rows_read
+        await following.users.get(USER.id)
+        assert following.users.rows_read == return_reads + 1
+        return
+    assert feed is not None
+    async with following.database.connect() as connection:  # cut the listener's connection
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN appconnect_users%'"
+            )
+        )
+    for _ in range(500):
+        if not feed.live:
+            break
+        await asyncio.sleep(0.01)
+    assert not feed.live
+    reads = following.users.rows_read
+    await following.users.get(USER.id)
+    await following.users.get(USER.id)
+    assert following.users.rows_read == reads + 2  # nothing kept while nothing is heard
+    async with asyncio.timeout(15):
+        await feed.wait_live()  # it reconnects by itself
+    await in_another_process(
+        database_url,
+        """
+        user = await store.users.get("7-sample")
+        await store.users.update_tokens(user, access_token="access-after-reconnect")
+        """,
+    )
+    loaded = await seen(
+        following, lambda user: user is not None and user.access_token == "access-after-reconnect"
+    )
+    assert loaded is not None
+    reads = following.users.rows_read
+    await following.users.get(USER.id)
+    assert following.users.rows_read == reads  # kept again

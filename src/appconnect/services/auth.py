@@ -205,7 +205,7 @@ async def _refresh_once(
     waited_for: str | None = None
     pause = _FIRST_POLL_SECONDS
     while True:
-        current = await users.get(user.id)
+        current = await users.get_stored(user.id)
         if current is None or not current.access_token:
             return None  # logged out (or deleted) meanwhile: the session is gone
         if not _still_stale(current, stale_token, after_unauthorized):
@@ -218,7 +218,7 @@ async def _refresh_once(
             if lease.outcome == FAILED:
                 raise TokenRefreshFailed("the token refresh failed; please try again")
             # Refreshed: `current` may have been read just before the holder saved; read again.
-            latest = await users.get(user.id)
+            latest = await users.get_stored(user.id)
             return latest if latest is not None and latest.access_token else None
         if (lease is None or lease.finished or lease.expired()) and await leases.try_acquire(
             user.id, owner, lease_seconds
@@ -245,7 +245,9 @@ async def _refresh_holding_lease(
     users, leases = context.store.users, context.store.refresh_locks
     outcome = FAILED
     try:
-        current = await users.get(user_id)  # re-read: someone may have refreshed before we got the lease
+        current = await users.get_stored(
+            user_id
+        )  # re-read: someone may have refreshed before we got the lease
         if current is None or not current.access_token:
             outcome = REVOKED
             return None
@@ -260,7 +262,7 @@ async def _refresh_holding_lease(
         except OAuthError as error:
             if not error.is_invalid_grant:
                 raise
-            reloaded = await users.get(user_id)
+            reloaded = await users.get_stored(user_id)
             if (
                 reloaded is not None
                 and reloaded.access_token

@@ -6,6 +6,8 @@ connectors never see it.
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from appconnect.security import SecretBox
 from appconnect.store.account_data import AccountDataRepository
 from appconnect.store.admin_configs import AdminConfigRepository
@@ -20,6 +22,7 @@ from appconnect.store.migrate import current_revision, head_revision, upgrade
 from appconnect.store.note_cache import NoteCacheRepository
 from appconnect.store.outbox import OutboxRepository
 from appconnect.store.refresh_locks import RefreshLockRepository
+from appconnect.store.user_changes import UserChangeFeed
 from appconnect.store.users import UserRepository
 
 
@@ -40,13 +43,39 @@ class Store:
         self.managed_oauth = ManagedOAuthRepository(database, self.account_data, box)
         self.admin_tokens = AdminTokenRepository(database, box)
         self.outbox = OutboxRepository(database)
+        self.user_changes: UserChangeFeed | None = None
 
     @classmethod
     def open(cls, database_url: str, server_secret: str, *, ssl: bool | None = None) -> Store:
         """`ssl` is `DATABASE_SSL` (`Settings.database_ssl`; None: automatic)."""
         return cls(Database(database_url, ssl=ssl), SecretBox.from_server_secret(server_secret))
 
+    async def follow_user_changes(self) -> UserChangeFeed | None:
+        """Start keeping user rows between requests, on PostgreSQL (through psycopg): a LISTEN
+        connection tells which users any process changed (`store/user_changes.py`). Elsewhere
+        None: the user row is read on every request."""
+        target = self.database.libpq_conninfo()
+        if target is None or self.user_changes is not None:
+            return self.user_changes
+        if not await self._users_notify():
+            return None  # not migrated to 0005 (auto-migrate off): nothing would say a user changed
+        conninfo, connect_kwargs = target
+        self.user_changes = UserChangeFeed(conninfo, connect_kwargs)
+        self.users.follow(self.user_changes)
+        await self.user_changes.start()
+        return self.user_changes
+
+    async def _users_notify(self) -> bool:
+        """Whether migration 0005's trigger is on the users table (one catalog read at start-up)."""
+        query = text("SELECT 1 FROM pg_trigger WHERE tgname = 'appconnect_users_changed'")
+        async with self.database.connect() as connection:
+            return (await connection.execute(query)).first() is not None
+
     async def close(self) -> None:
+        if self.user_changes is not None:
+            self.users.follow(None)
+            await self.user_changes.stop()
+            self.user_changes = None
         await self.database.dispose()
 
 

@@ -230,6 +230,7 @@ class Database:
 
     def __init__(self, raw_url: str, *, ssl: bool | None = None, **engine_kwargs: Any) -> None:
         self.raw_url = raw_url
+        self.ssl = ssl
         self.engine = create_engine(raw_url, autocommit=True, ssl=ssl, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite: take the write lock up front (waiting out the busy timeout) instead of failing
@@ -265,6 +266,15 @@ class Database:
                 except Exception:
                     await connection.invalidate()  # state unknown: never hand it out again
                 raise
+
+    def libpq_conninfo(self) -> tuple[str, dict[str, Any]] | None:
+        """The URL and connect arguments for a psycopg connection outside the pool (the change
+        feed's LISTEN); None unless this is PostgreSQL through psycopg."""
+        url = self.engine.url
+        if url.get_backend_name() != "postgresql" or url.get_driver_name() != "psycopg":
+            return None
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return plain, postgres_connect_args(self.raw_url, self.ssl)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -30,6 +30,7 @@ from appconnect.logging import remember_request_secret
 from appconnect.security import SecretBox
 from appconnect.store.db import Database
 from appconnect.store.models import UserRow
+from appconnect.store.user_changes import UserChangeFeed
 
 _UNSET: Any = object()
 
@@ -70,6 +71,21 @@ class UserRepository:
         self._box = box
         self._memo: OrderedDict[tuple[Any, ...], User] = OrderedDict()
         self.decoded_rows = 0  # how many rows were decoded (not served from the memo); for tests
+        # With a change feed (PostgreSQL): rows read, kept until the feed says the user changed.
+        self._feed: UserChangeFeed | None = None
+        self._kept: OrderedDict[str, tuple[tuple[int, int], tuple[Any, ...]]] = OrderedDict()
+        self.rows_read = 0  # SELECTs of a user row; for tests
+
+    def follow(self, feed: UserChangeFeed | None) -> None:
+        """Keep rows read while `feed` listens (None: read the row on every call)."""
+        self._feed = feed
+        self._kept.clear()
+
+    def _forget(self, user_id: str) -> None:
+        """This process changed the user: never serve what it kept, nor a read now in flight."""
+        self._kept.pop(user_id, None)
+        if self._feed is not None:
+            self._feed.changed(user_id)
 
     def _decode(self, row: tuple[Any, ...]) -> User:
         cached = self._memo.get(row)
@@ -106,12 +122,42 @@ class UserRepository:
         )
 
     async def get(self, user_id: str, platform: str | None = None) -> User | None:
-        """The user by id (and platform, when given), or None. Always the stored row (see above)."""
+        """The user by id (and platform, when given), or None.
+
+        The stored row: read now, or (PostgreSQL, while the change feed listens) read earlier and
+        not changed since by any process (`store/user_changes.py` says what that guarantees).
+        """
+        feed = self._feed
+        token = None if feed is None else feed.token(user_id)
+        if token is not None:
+            kept = self._kept.get(user_id)
+            if kept is not None and kept[0] == token:
+                self._kept.move_to_end(user_id)
+                return self._user_of(kept[1], platform)
+        row = await self._read(user_id)
+        if token is not None and row is not None and feed is not None and feed.token(user_id) == token:
+            self._kept[user_id] = (token, row)  # no change was heard while it was read
+            if len(self._kept) > MEMO_SIZE:
+                self._kept.popitem(last=False)
+        return self._user_of(row, platform)
+
+    async def get_stored(self, user_id: str, platform: str | None = None) -> User | None:
+        """The user as stored this moment, never a kept row: for the token-refresh lease, which
+        must see a token another process has just stored."""
+        row = await self._read(user_id)
+        self._kept.pop(user_id, None)
+        return self._user_of(row, platform)
+
+    async def _read(self, user_id: str) -> tuple[Any, ...] | None:
+        self.rows_read += 1
         async with self._db.connect() as connection:
             row = (await connection.execute(_BY_ID, {"user_id": user_id})).first()
+        return None if row is None else tuple(row)
+
+    def _user_of(self, row: tuple[Any, ...] | None, platform: str | None) -> User | None:
         if row is None or (platform is not None and row[1] != platform):
             return None
-        return self._decode(tuple(row))
+        return self._decode(row)
 
     async def save(self, user: User) -> User:
         """Insert or replace the whole user (credentials encrypted); one statement."""
@@ -139,6 +185,7 @@ class UserRepository:
         )
         async with self._db.connect() as connection:
             await connection.execute(statement)
+        self._forget(user.id)
         return user
 
     async def update_tokens(
@@ -166,6 +213,7 @@ class UserRepository:
                     token_expiry=updated.token_expiry,
                 )
             )
+        self._forget(user.id)
         return updated
 
     async def update_settings(self, user_id: str, user_settings: dict[str, Any]) -> None:
@@ -173,11 +221,13 @@ class UserRepository:
             await connection.execute(
                 update(_TABLE).where(_USERS.id == user_id).values(user_settings=dict(user_settings))
             )
+        self._forget(user_id)
 
     async def delete(self, user_id: str) -> bool:
         async with self._db.connect() as connection:
             result = await connection.execute(delete(_TABLE).where(_USERS.id == user_id))
-            return (getattr(result, "rowcount", 0) or 0) > 0
+        self._forget(user_id)
+        return (getattr(result, "rowcount", 0) or 0) > 0
 
     async def list_ids(self) -> list[str]:
         async with self._db.connect() as connection:
