@@ -34,11 +34,11 @@ from sqlalchemy import (
     Table,
     Update,
     and_,
+    bindparam,
     delete,
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -52,6 +52,41 @@ QUEUED = "queued"
 DEAD = "dead"
 _TABLE: Table = typing.cast(Table, OutboxJobRow.__table__)
 _C = _TABLE.c
+
+
+# The statements of every write, built once with bound parameters (building one, and its cache
+# key, costs more than running it): see `store/call_logs.py`.
+_COLUMNS = (
+    "kind",
+    "platform",
+    "user_id",
+    "order_key",
+    "account_key",
+    "dedupe_key",
+    "payload",
+    "state",
+    "attempts",
+    "maybe_sent",
+    "run_after",
+    "lease_owner",
+    "lease_until",
+    "last_error",
+    "created_at",
+    "updated_at",
+)
+_BOUND = {name: bindparam(name, type_=_C[name].type) for name in _COLUMNS}
+_INSERT = insert(_TABLE).values(_BOUND).returning(_C.id)
+_INSERT_FIRST = (
+    insert(_TABLE)
+    .from_select(
+        list(_COLUMNS),
+        select(*(_BOUND[name].label(name) for name in _COLUMNS)).where(
+            ~exists().where(_C.order_key == bindparam("order_key", type_=_C.order_key.type))
+        ),
+    )
+    .returning(_C.id)
+)
+_DELETE = delete(_TABLE).where(_C.id == bindparam("job_id", type_=_C.id.type))
 
 
 def now() -> datetime:
@@ -197,15 +232,14 @@ class OutboxRepository:
         takes it over (looking the create up first) if the caller dies.
         """
         values = self._values(spec, lease_owner, lease_seconds)
-        statement = insert(_TABLE).values(**values).returning(_C.id)
         if not also:  # one statement is atomic on its own: no BEGIN/COMMIT round trips
             async with self._db.connect() as connection:
-                job_id = (await connection.execute(statement)).scalar_one()
+                job_id = (await connection.execute(_INSERT, values)).scalar_one()
             return Job(id=job_id, **values)
         async with self._db.transaction() as session:
             for extra in also:
                 await session.execute(extra)
-            job_id = (await session.execute(statement)).scalar_one()
+            job_id = (await session.execute(_INSERT, values)).scalar_one()
         return Job(id=job_id, **values)
 
     async def enqueue_first(self, spec: JobSpec, *, lease_owner: str, lease_seconds: float) -> Job | None:
@@ -216,13 +250,8 @@ class OutboxRepository:
         insert were two round trips. A None sends the caller to the careful path, which looks.
         """
         values = self._values(spec, lease_owner, lease_seconds)
-        names = list(values)
-        row = select(*(literal(values[name], type_=_C[name].type).label(name) for name in names)).where(
-            ~exists().where(_C.order_key == spec.order_key)
-        )
-        statement = insert(_TABLE).from_select(names, row).returning(_C.id)
         async with self._db.connect() as connection:
-            job_id = (await connection.execute(statement)).scalar()
+            job_id = (await connection.execute(_INSERT_FIRST, values)).scalar()
         return None if job_id is None else Job(id=job_id, **values)
 
     async def get(self, job_id: int) -> Job | None:
@@ -328,20 +357,20 @@ class OutboxRepository:
         whose CTE deletes the job while the main statement (one `also` UPDATE or DELETE of another
         table) delivers its state; otherwise BEGIN, the statements, COMMIT.
         """
-        done = delete(_TABLE).where(_C.id == job_id)
+        key = {"job_id": job_id}
         if not also:
             async with self._db.connect() as connection:
-                await connection.execute(done)
+                await connection.execute(_DELETE, key)
             return
         [only, *rest] = also
         if not rest and self._db.backend == "postgresql" and isinstance(only, Update | Delete):
             async with self._db.connect() as connection:
-                await connection.execute(only.add_cte(done.cte("completed_job")))
+                await connection.execute(only.add_cte(_DELETE.cte("completed_job")), key)
             return
         async with self._db.transaction() as session:
             for statement in also:
                 await session.execute(statement)
-            await session.execute(done)
+            await session.execute(_DELETE, key)
 
     async def reschedule(self, job_id: int, *, delay_seconds: float, error: str, maybe_sent: bool) -> None:
         """Give the lease back and try again after `delay_seconds`."""
