@@ -180,6 +180,18 @@ async def own_notification_heard(store: Store) -> None:
     raise AssertionError("the write's own notification never came back")
 
 
+async def token_stored_elsewhere(store: Store, database_url: str, token: str) -> User | None:
+    """Another process stores a new access token; the user as this one reads it once it is seen."""
+    await in_another_process(
+        database_url,
+        f"""
+        user = await store.users.get("7-sample")
+        await store.users.update_tokens(user, access_token={token!r})
+        """,
+    )
+    return await seen(store, lambda user: user is not None and user.access_token == token)
+
+
 async def test_a_user_is_read_once_where_changes_are_heard_and_every_time_elsewhere(following: Store) -> None:
     await following.users.save(USER)
     await own_notification_heard(following)
@@ -198,16 +210,7 @@ async def test_a_user_is_read_once_where_changes_are_heard_and_every_time_elsewh
 async def test_a_kept_user_changed_by_another_process_is_seen(following: Store, database_url: str) -> None:
     await following.users.save(USER)
     assert (await following.users.get(USER.id)) is not None  # kept (PostgreSQL)
-    await in_another_process(
-        database_url,
-        """
-        user = await store.users.get("7-sample")
-        await store.users.update_tokens(user, access_token="access-from-elsewhere")
-        """,
-    )
-    loaded = await seen(
-        following, lambda user: user is not None and user.access_token == "access-from-elsewhere"
-    )
+    loaded = await token_stored_elsewhere(following, database_url, "access-from-elsewhere")
     assert loaded is not None and loaded.refresh_token == "refresh-1"
     await in_another_process(
         database_url, """await store.users.update_settings("7-sample", {"logDateFormat": {"value": "DD"}})"""
@@ -263,16 +266,7 @@ async def test_while_the_feed_is_down_every_read_goes_to_the_database(
     assert following.users.rows_read == reads + 2  # nothing kept while nothing is heard
     async with asyncio.timeout(15):
         await feed.wait_live()  # it reconnects by itself
-    await in_another_process(
-        database_url,
-        """
-        user = await store.users.get("7-sample")
-        await store.users.update_tokens(user, access_token="access-after-reconnect")
-        """,
-    )
-    loaded = await seen(
-        following, lambda user: user is not None and user.access_token == "access-after-reconnect"
-    )
+    loaded = await token_stored_elsewhere(following, database_url, "access-after-reconnect")
     assert loaded is not None
     for _ in range(50):  # kept again (once the change's notification, which may trail it, is in)
         reads = following.users.rows_read
