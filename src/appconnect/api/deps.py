@@ -27,6 +27,7 @@ from appconnect.api.responses import (
     plain,
 )
 from appconnect.api.session import ANONYMOUS, RequestSession
+from appconnect.logging import remember_request_secret
 from appconnect.services.context import ServerContext
 from appconnect.services.proxy_connectors import ensure_proxy_for_user
 
@@ -222,5 +223,6 @@ def rc_access_token(request: Request, body_value: Any = None) -> str | None:
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
         if token:
+            remember_request_secret(token)  # from the body too: never in a log line
             return token
     return None

@@ -55,11 +55,35 @@ def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 def _query_token(scope: Scope) -> str | None:
-    query = scope.get("query_string", b"").decode("latin-1")
-    for key, value in parse_qsl(query, keep_blank_values=True):
+    query = scope.get("query_string", b"")
+    if not query:
+        return None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if key == "jwtToken":
             return str(value)
     return None
+
+
+def _remember_ringcentral_tokens(scope: Scope) -> None:
+    """The caller's RingCentral access token (header `X-RC-Access-Token`, query `rcAccessToken`,
+    a leading `Bearer ` or not) is a secret of this request too: no log line shows it, the access
+    line with its query string included. (A body's `rcAccessToken` is remembered where it is read.)"""
+    found: list[str] = []
+    for name, value in scope.get("headers", []):
+        if name == b"x-rc-access-token":
+            found.append(value.decode("latin-1"))
+    query = scope.get("query_string", b"")
+    if query and b"rcAccessToken" in query:
+        found.extend(
+            value
+            for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if key == "rcAccessToken"
+        )
+    for value in found:
+        token = value.strip()
+        remember_request_secret(token)
+        if token[:7].lower() == "bearer ":
+            remember_request_secret(token[7:].strip())
 
 
 class SessionMiddleware:
@@ -78,6 +102,7 @@ class SessionMiddleware:
         open_request_secrets()  # this request's log lines mask its tokens, whatever fails later
         remember_request_secret(header_token)
         remember_request_secret(query_token)
+        _remember_ringcentral_tokens(scope)
         claims = self.tokens.verify(header_token) if header_token else None
         invalid_query = False
         if claims is None and header_token is None and query_token is not None:
