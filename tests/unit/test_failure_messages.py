@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from appconnect.connectors import UserInfoResult
 from appconnect.crm_http import (
     CrmAuthExpired,
     CrmBadRequest,
@@ -64,3 +65,29 @@ def test_a_rate_limit_message_says_when_to_try_again() -> None:
     reset = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
     answer = crm_failure_message(CrmRateLimited("x", reset_at=reset), operation="getCallLog", platform="p")
     assert answer["rateLimitResetAt"] == "2026-11-25T18:00:00+00:00"
+
+
+@pytest.mark.parametrize("crm_name", ["Pipedrive", "Clio"])
+def test_a_user_the_crm_will_not_describe_gets_the_reference_warning(crm_name: str) -> None:
+    result = UserInfoResult.could_not_load(crm_name)
+    assert result.successful is False and result.platform_user_info is None
+    assert result.return_message is not None
+    assert result.return_message.to_wire() == {
+        "message": "Could not load user information",
+        "messageType": "warning",
+        "ttl": 3000,
+        "details": [
+            {
+                "title": "Details",
+                "items": [
+                    {
+                        "id": "1",
+                        "type": "text",
+                        "text": f"{crm_name} was unable to fetch information for the currently logged "
+                        f"in user. Please check your permissions in {crm_name} and make sure you have "
+                        "permission to access and read user information.",
+                    }
+                ],
+            }
+        ],
+    }

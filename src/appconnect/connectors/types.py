@@ -157,6 +157,31 @@ class UserInfoResult:
     platform_user_info: PlatformUserInfo | None = None
     return_message: ReturnMessage | None = None
 
+    @classmethod
+    def could_not_load(cls, crm_name: str) -> UserInfoResult:
+        """The reference's answer when the CRM will not say who signed in: the warning "Could not
+        load user information" with a detail naming `crm_name` and what to check there.
+
+        Example::
+
+            except CrmError:
+                return UserInfoResult.could_not_load("Pipedrive")
+        """
+        details = (
+            f"{crm_name} was unable to fetch information for the currently logged in user. Please check "
+            f"your permissions in {crm_name} and make sure you have permission to access and read user "
+            "information."
+        )
+        return cls(
+            successful=False,
+            return_message=ReturnMessage(
+                "Could not load user information",
+                "warning",
+                3000,
+                details=ReturnMessage.detail_text("Details", details),
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class FindContactResult:

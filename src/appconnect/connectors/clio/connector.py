@@ -102,10 +102,6 @@ __all__ = ["ClioConnector", "load_manifest"]
 
 logger = structlog.get_logger(__name__)
 
-USER_INFO_FAILED = (
-    "Clio was unable to fetch information for the currently logged in user. Please check your "
-    "permissions in Clio and make sure you have permission to access and read user information."
-)
 BILLABLE_OPTIONS = (
     {"const": "billable", "title": "Billable"},
     {"const": "non-billable", "title": "Non-billable"},
@@ -275,15 +271,7 @@ class ClioConnector(
             me = await api.who_am_i("id,name,time_zone")
         except (CrmError, ValueError) as failure:
             logger.warning("Clio user lookup failed", status=getattr(failure, "status", None))
-            return UserInfoResult(
-                successful=False,
-                return_message=ReturnMessage(
-                    "Could not load user information",
-                    "warning",
-                    3000,
-                    details=ReturnMessage.detail_text("Details", USER_INFO_FAILED),
-                ),
-            )
+            return UserInfoResult.could_not_load("Clio")
         zone = me.get("time_zone")
         return UserInfoResult(
             successful=True,

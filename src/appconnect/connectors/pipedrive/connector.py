@@ -136,10 +136,6 @@ NO_SMS_TYPE = (
     'Message logging requires an active activity type containing the word "sms" (case insensitive), '
     "or one explicitly assigned by an admin under Admin > Account settings."
 )
-USER_INFO_FAILED = (
-    "Pipedrive was unable to fetch information for the currently logged in user. Please check your "
-    "permissions in Pipedrive and make sure you have permission to access and read user information."
-)
 TEMPORARY_HOSTNAME = "temp"
 """What the extension sends as `hostname` when it does not know the company yet (install from the
 Marketplace): the company host then comes from Pipedrive's answer."""
@@ -314,15 +310,7 @@ class PipedriveConnector(
             me = await api.me(global_api=True)
         except CrmError as failure:
             log.warning("Pipedrive user lookup failed", status=failure.status)
-            return UserInfoResult(
-                successful=False,
-                return_message=ReturnMessage(
-                    "Could not load user information",
-                    "warning",
-                    3000,
-                    details=ReturnMessage.detail_text("Details", USER_INFO_FAILED),
-                ),
-            )
+            return UserInfoResult.could_not_load("Pipedrive")
         domain = me.get("company_domain")
         offset = me.get("timezone_offset")
         return UserInfoResult(
