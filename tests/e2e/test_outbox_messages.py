@@ -78,8 +78,8 @@ async def _matched(client: httpx.AsyncClient, auth: dict[str, str], *message_ids
     answer = await client.post(
         "/messageLog/match", headers=auth, json={"messageIds": [str(item) for item in message_ids]}
     )
-    body: dict[str, Any] = answer.json()
-    return body["messageLogs"]
+    logs: dict[str, Any] = answer.json()["messageLogs"]
+    return logs
 
 
 def _queued(answer: dict[str, Any]) -> bool:
