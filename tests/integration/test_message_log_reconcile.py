@@ -20,7 +20,7 @@ from appconnect.connectors.inputs import (
     UpdateMessageLogInput,
 )
 from appconnect.connectors.types import CreateMessageLogResult, ReturnMessage, UpdateMessageLogResult
-from appconnect.crm_http import CrmUncertain
+from appconnect.crm_http import CrmUnavailable, CrmUncertain
 from appconnect.services.context import ServerContext
 from appconnect.services.outbox_worker import OutboxWorker
 from appconnect.store import Store
@@ -74,8 +74,13 @@ class UncertainCrm(RecordingCrm):
 
 
 class FindingCrm(UncertainCrm, FindsCreatedMessageLogs):
+    fail_finds = 0
+
     async def find_created_message_log(self, lookup: FindCreatedMessageLogInput, /) -> CreateMessageLogResult:
         self.calls.append(("find", lookup.create))
+        if self.fail_finds:
+            self.fail_finds -= 1
+            raise CrmUnavailable("down", status=503, platform=PLATFORM)
         wanted = _contents(lookup.create)
         for log_id, held in self.logs.items():
             if held[: len(wanted)] == wanted:
@@ -237,3 +242,20 @@ async def test_a_process_dying_after_the_crm_wrote_leaves_a_job_the_worker_recon
         ("1", "L1", "created"),
         ("2", "L1", "created"),
     }
+
+
+async def test_a_lookup_that_failed_is_made_again_before_anything_is_resent(
+    store: Store,  # noqa: F811 - the fixture
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    crm_ = FindingCrm()
+    context_ = _settle_fast(_context(store, crm_, database_url, tmp_path), crm_timeout_seconds=0.01)
+    crm_.lose_answers, crm_.fail_finds = 1, 1
+    assert "automatically" in (await log(context_, request(sms(1, "one"))))["returnMessage"]["message"]
+    await _drain(OutboxWorker(context_), store)
+    # The first lookup met a 503 (a certain failure): the next attempt still looks before it sends.
+    assert crm_.ops() == [("create", "1"), ("find", "1"), ("find", "1")]
+    assert list(crm_.logs) == ["L1"]
+    [row] = await store.message_logs.by_ids(["1"], platform=PLATFORM)
+    assert (row.state, row.third_party_log_id) == ("created", "L1")

@@ -13,7 +13,9 @@ Guarantees beyond the reference (spec §6 P-4, P-8): each message is reserved in
 before any CRM write, so a message sent twice (even concurrently, even to two server processes)
 reaches the CRM once; the conversation-day log is reserved the same way, so two messages of one
 day arriving together make one CRM log; a failed CRM call releases what it reserved and stores
-nothing. Lookups are scoped to the caller's platform (and, for `/messageLog/match`, user).
+nothing, except a write whose outcome is unknown: its reservations stay for the request's outbox
+job, which looks the write up in the CRM before it sends anything again (`_reconcile`).
+Lookups are scoped to the caller's platform (and, for `/messageLog/match`, user).
 """
 
 from __future__ import annotations
@@ -211,8 +213,14 @@ async def create_message_log(
 ) -> Outcome:
     """POST /messageLog: log the request's messages and answer the contract's body.
 
-    With `job`, the outbox worker delivers a request that met a CRM outage; the messages that
-    were logged meanwhile are skipped (they are reserved), the others are logged now.
+    Durable as a call-log create is: the request records a job, leased to it, before its first
+    CRM write. A transient failure leaves the job queued (the extension is told the messages will
+    be logged automatically); a write whose outcome is unknown (a timeout after sending, a 502/504
+    after the POST) also keeps its reservations, and a crash leaves them with the leased job.
+
+    With `job`, the outbox worker delivers it: what an earlier attempt may have written is
+    resolved first (`_reconcile`: looked up, recorded when found), the messages logged meanwhile
+    are skipped (they are reserved), the others are logged now.
     """
     connector = context.registry.get(platform)
     log_info = request.log_info
@@ -278,17 +286,19 @@ async def create_message_log(
             return _fail(DATABASE_FAILED)
     else:
         attempt = Attempt(context, job, inline=False)
-        if job.maybe_sent and await _other_attempt_running(context, job):
+        if await _other_attempt_running(context, job):  # its reservations are not ours to resolve
             await context.store.outbox.reschedule(
                 job.id,
                 delay_seconds=backoff_seconds(context, 1, None),
                 error="another attempt of this conversation is in flight",
-                maybe_sent=True,
+                maybe_sent=job.maybe_sent,
             )
             return queued_outcome(CREATE_MESSAGE_LOG)
     try:
         async with asyncio.timeout(context.settings.outbox_lease_seconds * 0.9):
-            if job is not None and job.maybe_sent:
+            if job is not None:
+                # Always, not only when `maybe_sent`: an earlier attempt whose lookup failed (a
+                # 503) was rescheduled as a certain failure, but left its reservations to resolve.
                 crm = await _reconcile(work, crm)
             outcome = await _log_request(work, crm)
     except Answered as answered:
