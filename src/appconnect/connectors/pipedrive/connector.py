@@ -720,7 +720,7 @@ class PipedriveConnector(
             return _note_text(note) == _note_text(update.shared_sms_log_content.body)
         me, envelope = await both(api.me(), api.activity(activity_id))
         note = str(_mapping(envelope.get("data")).get("note") or "")
-        return _message_entry(update, me) in note
+        return _note_text(_message_entry(update, me)) in _note_text(note)
 
     async def update_message_log(self, log: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
         """Add a later message of the same conversation day to its activity (the agent's name and the
