@@ -76,6 +76,8 @@ from appconnect.connectors.inputs import (
     FindContactInput,
     FindContactWithNameInput,
     FindCreatedCallLogInput,
+    FindCreatedMessageLogInput,
+    FindMessageLogUpdateInput,
     GetCallLogInput,
     GetLicenseStatusInput,
     GetUserInfoInput,
@@ -140,6 +142,7 @@ __all__ = [
     "CreatesContacts",
     "FindsContacts",
     "FindsCreatedCallLogs",
+    "FindsCreatedMessageLogs",
     "ListsAppointments",
     "ListsUsers",
     "LogsIn",
@@ -517,6 +520,43 @@ class LogsMessages(Protocol):
                 body = add_message_log_entry(note["body"], entry, log_format=self.log_format)
                 await self.api(log).patch(f"/notes/{note_id}", json={"body": body})
                 return UpdateMessageLogResult()
+        """
+        ...
+
+
+@runtime_checkable
+class FindsCreatedMessageLogs(Protocol):
+    async def find_created_message_log(self, lookup: FindCreatedMessageLogInput, /) -> CreateMessageLogResult:
+        """The log `lookup.create` made, if the CRM has it (`log_id` None when it has none).
+
+        Lets the outbox resolve a message-log create whose outcome is unknown (a timeout after
+        sending, a crash before the answer was stored) instead of sending it twice: find the
+        record by something the create wrote (the contact, the subject, the body).
+
+        Example::
+
+            async def find_created_message_log(
+                self, lookup: FindCreatedMessageLogInput
+            ) -> CreateMessageLogResult:
+                create = lookup.create
+                notes = await self.api(lookup).get("/notes", params={"contact": create.contact_info.id})
+                same = [n for n in notes if n["subject"] == self.subject_of(create)]
+                return CreateMessageLogResult(log_id=same[0]["id"] if same else None)
+        """
+        ...
+
+    async def find_message_log_update(self, lookup: FindMessageLogUpdateInput, /) -> bool:
+        """Whether the log `lookup.update.existing_message_log` already holds `lookup.update.message`.
+
+        Asked before an add whose outcome is unknown is sent again: True means it landed (the
+        server records it and does not add it twice).
+
+        Example::
+
+            async def find_message_log_update(self, lookup: FindMessageLogUpdateInput) -> bool:
+                update = lookup.update
+                note = await self.api(lookup).get(f"/notes/{update.existing_message_log.third_party_log_id}")
+                return self.entry_of(update) in note["body"]
         """
         ...
 
@@ -906,6 +946,7 @@ INTERFACE_PROTOCOLS: tuple[type, ...] = (
     Connector,
     ReadsCallLogs,
     FindsCreatedCallLogs,
+    FindsCreatedMessageLogs,
     FindsContacts,
     SearchesContactsByName,
     CreatesContacts,

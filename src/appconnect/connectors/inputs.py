@@ -53,6 +53,8 @@ __all__ = [
     "FindContactInput",
     "FindContactWithNameInput",
     "FindCreatedCallLogInput",
+    "FindCreatedMessageLogInput",
+    "FindMessageLogUpdateInput",
     "FormValues",
     "GetCallLogInput",
     "GetLicenseStatusInput",
@@ -500,6 +502,26 @@ class UpdateMessageLogInput(CrmInput):
     additional_submission: AdditionalSubmission | None = None
     assignee_name: str | None = None
     owner_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindCreatedMessageLogInput(CrmInput):
+    """`findCreatedMessageLog`: look for the log an earlier message-log create may have made.
+
+    Asked before a create is sent again whose earlier attempt may have reached the CRM (a timeout
+    after sending, a crash before the CRM's answer was stored). `create` is the create as it was
+    sent (same message or composed content, same contact).
+    """
+
+    create: CreateMessageLogInput
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindMessageLogUpdateInput(CrmInput):
+    """`findMessageLogUpdate`: whether an earlier add of `update.message` to its day's log
+    (`update.existing_message_log`) reached the CRM, asked before it is sent again."""
+
+    update: UpdateMessageLogInput
 
 
 # -- sign-in and account inputs ---------------------------------------------------------------------

@@ -13,14 +13,18 @@ Guarantees beyond the reference (spec §6 P-4, P-8): each message is reserved in
 before any CRM write, so a message sent twice (even concurrently, even to two server processes)
 reaches the CRM once; the conversation-day log is reserved the same way, so two messages of one
 day arriving together make one CRM log; a failed CRM call releases what it reserved and stores
-nothing. Lookups are scoped to the caller's platform (and, for `/messageLog/match`, user).
+nothing, except a write whose outcome is unknown: its reservations stay for the request's outbox
+job, which looks the write up in the CRM before it sends anything again (`_reconcile`).
+Lookups are scoped to the caller's platform (and, for `/messageLog/match`, user).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -35,11 +39,17 @@ from appconnect.compose import (
     is_truthy,
     message_media,
 )
-from appconnect.connectors.base import LogsMessages
-from appconnect.connectors.inputs import CreateMessageLogInput, MessageRecord, UpdateMessageLogInput
+from appconnect.connectors.base import FindsCreatedMessageLogs, LogsMessages
+from appconnect.connectors.inputs import (
+    CreateMessageLogInput,
+    FindCreatedMessageLogInput,
+    FindMessageLogUpdateInput,
+    MessageRecord,
+    UpdateMessageLogInput,
+)
 from appconnect.connectors.types import ContactInfo, CreateMessageLogResult, message_to_wire
 from appconnect.contract import MessageLogMatchRequest, MessageLogRequest
-from appconnect.crm_http import CrmUncertain
+from appconnect.crm_http import CrmUnavailable, CrmUncertain
 from appconnect.domain import MessageLogLink, User
 from appconnect.services.call_logs import COMPOSED_FORMATS, PENDING_POLL_SECONDS, submission
 from appconnect.services.contacts import contact_cache_key
@@ -58,13 +68,16 @@ from appconnect.services.outbox import (
     CREATE_MESSAGE_LOG,
     Attempt,
     account_key,
+    backoff_seconds,
     enqueue_behind,
-    is_transient,
+    enqueue_leased,
+    jobs_ahead,
     message_order_key,
+    queued_outcome,
 )
 from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
-from appconnect.services.reservations import ConversationLogClaim, MessagesClaim, NotRecorded, holding
+from appconnect.services.reservations import ConversationLogClaim, Held, MessagesClaim, NotRecorded, holding
 from appconnect.store.message_logs import PENDING, ConversationReservation, MessageLogRepository
 from appconnect.store.outbox import Job, JobSpec
 
@@ -200,8 +213,14 @@ async def create_message_log(
 ) -> Outcome:
     """POST /messageLog: log the request's messages and answer the contract's body.
 
-    With `job`, the outbox worker delivers a request that met a CRM outage; the messages that
-    were logged meanwhile are skipped (they are reserved), the others are logged now.
+    Durable as a call-log create is: the request records a job, leased to it, before its first
+    CRM write. A transient failure leaves the job queued (the extension is told the messages will
+    be logged automatically); a write whose outcome is unknown (a timeout after sending, a 502/504
+    after the POST) also keeps its reservations, and a crash leaves them with the leased job.
+
+    With `job`, the outbox worker delivers it: what an earlier attempt may have written is
+    resolved first (`_reconcile`: looked up, recorded when found), the messages logged meanwhile
+    are skipped (they are reserved), the others are logged now.
     """
     connector = context.registry.get(platform)
     log_info = request.log_info
@@ -257,29 +276,42 @@ async def create_message_log(
             "rcAccountId": rc_account_id_header,
         },
     )
-    if job is None and await context.store.outbox.queued_for(spec.order_key):
-        return await enqueue_behind(context, spec)  # after the queued messages of this conversation
+    if job is None:
+        if await jobs_ahead(context, spec.order_key):
+            return await enqueue_behind(context, spec)  # after the queued messages of this conversation
+        try:
+            attempt = await enqueue_leased(context, spec)
+        except SQLAlchemyError as error:
+            log.error("recording the outbox job failed", platform=platform, error_type=type(error).__name__)
+            return _fail(DATABASE_FAILED)
+    else:
+        attempt = Attempt(context, job, inline=False)
+        if await _other_attempt_running(context, job):  # its reservations are not ours to resolve
+            await context.store.outbox.reschedule(
+                job.id,
+                delay_seconds=backoff_seconds(context, 1, None),
+                error="another attempt of this conversation is in flight",
+                maybe_sent=job.maybe_sent,
+            )
+            return queued_outcome(CREATE_MESSAGE_LOG)
     try:
-        outcome = await _log_request(work, crm)
-        if job is not None:
-            if outcome.body.get("returnMessage") == MESSAGE_LOG_PENDING:
-                pending = Answered(outcome)
-                pending.__cause__ = TimeoutError("the conversation log is still being created")
-                return await Attempt(context, job, inline=False).failed(pending)
-            await Attempt(context, job, inline=False).delivered()
-        return outcome
+        async with asyncio.timeout(context.settings.outbox_lease_seconds * 0.9):
+            if job is not None:
+                # Always, not only when `maybe_sent`: an earlier attempt whose lookup failed (a
+                # 503) was rescheduled as a certain failure, but left its reservations to resolve.
+                crm = await _reconcile(work, crm)
+            outcome = await _log_request(work, crm)
     except Answered as answered:
-        cause = answered.__cause__
-        # Queued: a failure that certainly left the CRM unchanged. (An unknown outcome is not:
-        # its reservations were released, and sending the message again could log it twice.)
-        queueable = is_transient(cause) and not isinstance(cause, CrmUncertain)
-        if job is not None:
-            return await Attempt(context, job, inline=False).failed(answered, retry_blocked=not queueable)
-        if queueable:
-            return await enqueue_behind(context, spec)
-        return answered.outcome
+        return await attempt.failed(answered)
+    except NotSentAgain:
+        await attempt.dead("a message log may have reached the CRM and this connector cannot look it up")
+        return queued_outcome(CREATE_MESSAGE_LOG)
+    except TimeoutError as error:  # the attempt outlived its lease: what it wrote last is unknown
+        failure = Answered(queued_outcome(CREATE_MESSAGE_LOG))
+        failure.__cause__ = error
+        return await attempt.failed(failure)
     except NotRecorded:
-        return _fail(DATABASE_FAILED)
+        return _fail(DATABASE_FAILED)  # the job stays leased: a worker looks the log up, never re-sends
     except SQLAlchemyError as error:
         log.error(
             "message log bookkeeping failed",
@@ -288,6 +320,193 @@ async def create_message_log(
             error_type=type(error).__name__,
         )
         return _fail(DATABASE_FAILED)
+    if outcome.body.get("returnMessage") == MESSAGE_LOG_PENDING:
+        pending = Answered(outcome)  # another attempt is creating the day's log: try again later
+        pending.__cause__ = CrmUnavailable("the conversation log is still being created")
+        return await attempt.failed(pending)
+    await attempt.delivered()
+    return outcome
+
+
+class NotSentAgain(Exception):
+    """A message-log write that may have reached the CRM, for a connector that cannot look it up."""
+
+
+def _is_unknown(error: BaseException | None) -> bool:
+    """The CRM may have applied the write: a timeout after sending, or the attempt cut short."""
+    return isinstance(error, CrmUncertain | TimeoutError | asyncio.CancelledError)
+
+
+@asynccontextmanager
+async def _kept_if_unknown(*claims: tuple[Held, Sequence[str] | None]) -> AsyncIterator[None]:
+    """Around one CRM write: when its outcome is unknown, its reservations stay pending (not
+    released) for the outbox job to resolve (`_reconcile`), so nothing can log them again meanwhile."""
+    try:
+        yield
+    except (Answered, asyncio.CancelledError) as error:
+        if _is_unknown(error.__cause__ if isinstance(error, Answered) else error):
+            for held, keys in claims:
+                held.keep(keys)
+        raise
+
+
+async def _other_attempt_running(context: ServerContext, job: Job) -> bool:
+    """Another job of this conversation is being attempted now (a request's first attempt)."""
+    moment = datetime.now(UTC)
+    return any(
+        other.id != job.id and other.lease_until is not None and other.lease_until > moment
+        for other in await context.store.outbox.queued_for(job.order_key)
+    )
+
+
+async def _reconcile(work: _Request, crm: CrmSession) -> CrmSession:
+    """Resolve the write an earlier attempt of this job may have made, before anything is sent.
+
+    The job is the first of its conversation and no other attempt of it is running, so every
+    pending reservation of the request's messages (and of its conversation log) is that
+    attempt's: left by a write whose outcome is unknown, or by a process that died. Writes are
+    made oldest message first, one at a time, so only the first pending one may have reached the
+    CRM: it is looked up (`FindsCreatedMessageLogs`) and recorded when found; the others were
+    never sent and are released, as is the first when it is not found (then it is sent again).
+
+    Raises:
+        NotSentAgain: a write may have reached the CRM and the connector has no lookup; the
+            reservations are released (an operator's retry of the dead job sends them).
+    """
+    if work.request.selected_message_ids:
+        return await _reconcile_selected(work, crm)
+    if is_truthy((work.request.log_info.owner or {}).get("name")):
+        return await _reconcile_shared_sms(work, crm)
+    return await _reconcile_conversation_day(work, crm)
+
+
+def _finder(work: _Request) -> FindsCreatedMessageLogs | None:
+    connector = work.connector
+    return connector if isinstance(connector, FindsCreatedMessageLogs) else None
+
+
+async def _pending_of(work: _Request, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = [work.key_of(message) for message in messages]
+    pending = {
+        link.id
+        for link in await work.repository.by_ids(keys, platform=work.platform)
+        if link.state == PENDING
+    }
+    return [message for message in messages if work.key_of(message) in pending]
+
+
+async def _found_create(
+    work: _Request, crm: CrmSession, create: CreateMessageLogInput
+) -> tuple[str | None, CrmSession]:
+    finder = _finder(work)
+    if finder is None:
+        raise NotSentAgain
+    found, crm = await crm.run(
+        finder.find_created_message_log,
+        FindCreatedMessageLogInput(user=crm.user, auth_header=crm.auth_header, create=create),
+        step="look up an earlier create",
+        **work.log_fields(),
+    )
+    if found.log_id:
+        log.info("outbox found the message log an earlier attempt created", **work.log_fields())
+        return str(found.log_id), crm
+    return None, crm
+
+
+async def _reconcile_conversation_day(work: _Request, crm: CrmSession) -> CrmSession:
+    repository = work.repository
+    pending = await _pending_of(work, _messages_oldest_first(work))
+    day = await repository.conversation_log(work.conversation_log_id, platform=work.platform)
+    if not pending:
+        if day is not None and day.state == PENDING:
+            await repository.release_conversation_log(day)  # no message was being sent to it
+        return crm
+    first, rest = pending[0], [work.key_of(message) for message in pending[1:]]
+    key = work.key_of(first)
+    record = MessageRecord.of(first)
+    media = message_media(first, rc_access_token=work.request.log_info.rc_access_token)
+    try:
+        if day is not None and day.state == PENDING:  # the create of the day's log may have landed
+            correspondents = await _group_correspondents(work, crm) if work.is_group else ()
+            create = work.create_input(crm, message=record, media=media, correspondents=correspondents)
+            log_id, crm = await _found_create(work, crm, create)
+            if log_id is not None:
+                await repository.confirm_conversation_log(day, log_id)
+                await repository.confirm_messages([key], platform=work.platform, third_party_log_id=log_id)
+            else:
+                await repository.release_conversation_log(day)
+                rest.insert(0, key)
+        elif day is not None and day.third_party_log_id:  # the message may have been added to it
+            finder = _finder(work)
+            if finder is None:
+                raise NotSentAgain
+            landed, crm = await crm.run(
+                finder.find_message_log_update,
+                FindMessageLogUpdateInput(
+                    user=crm.user,
+                    auth_header=crm.auth_header,
+                    update=work.update_input(crm, day, message=record, media=media),
+                ),
+                step="look up an earlier add",
+                **work.log_fields(),
+            )
+            if landed:
+                log.info("outbox found the message an earlier attempt added", **work.log_fields())
+                await repository.confirm_messages(
+                    [key], platform=work.platform, third_party_log_id=str(day.third_party_log_id)
+                )
+            else:
+                rest.insert(0, key)
+        else:  # no day log was being created: nothing was sent
+            rest.insert(0, key)
+    except NotSentAgain:
+        if day is not None and day.state == PENDING:
+            await repository.release_conversation_log(day)
+        await repository.release_messages([key, *rest], platform=work.platform)
+        raise
+    await repository.release_messages(rest, platform=work.platform)
+    return crm
+
+
+async def _reconcile_selected(work: _Request, crm: CrmSession) -> CrmSession:
+    picked = _picked(work)
+    pending = await _pending_of(work, picked)
+    if not pending:
+        return crm
+    keys = [work.key_of(message) for message in pending]
+    try:
+        log_id, crm = await _found_create(work, crm, await _selected_create(work, crm, pending))
+    except NotSentAgain:
+        await work.repository.release_messages(keys, platform=work.platform)
+        raise
+    if log_id is not None:
+        await work.repository.confirm_messages(keys, platform=work.platform, third_party_log_id=log_id)
+    else:
+        await work.repository.release_messages(keys, platform=work.platform)
+    return crm
+
+
+async def _reconcile_shared_sms(work: _Request, crm: CrmSession) -> CrmSession:
+    """A shared conversation's log is rewritten whole by every request, so only its create needs
+    resolving (a rewrite is simply sent again)."""
+    conversation_log_id = str(work.request.log_info.conversation_log_id)
+    repository = work.repository
+    day = await repository.conversation_log(conversation_log_id, platform=work.platform)
+    if day is None or day.state != PENDING:
+        return crm
+    try:
+        log_id, crm = await _found_create(
+            work, crm, work.create_input(crm, content=_shared_content(work, crm), shared_sms=True)
+        )
+    except NotSentAgain:
+        await repository.release_conversation_log(day)
+        raise
+    if log_id is None:
+        await repository.release_conversation_log(day)
+        return crm
+    await repository.confirm_conversation_log(day, log_id)
+    await repository.add(_shared_link(work, log_id))
+    return crm
 
 
 async def _log_request(work: _Request, crm: CrmSession) -> Outcome:
@@ -407,11 +626,14 @@ async def _log_conversation_day(work: _Request, crm: CrmSession) -> Outcome:
                 async with holding(
                     ConversationLogClaim(repository, reservation.link), **work.log_fields()
                 ) as day:
-                    created, crm = await crm.run(
-                        connector.create_message_log,
-                        work.create_input(crm, message=record, media=media, correspondents=correspondents),
-                        **work.log_fields(),
-                    )
+                    async with _kept_if_unknown((day, None), (messages, [key])):
+                        created, crm = await crm.run(
+                            connector.create_message_log,
+                            work.create_input(
+                                crm, message=record, media=media, correspondents=correspondents
+                            ),
+                            **work.log_fields(),
+                        )
                     if created.log_id:
                         await day.confirm(str(created.log_id))
                 return_message = message_to_wire(created.return_message)
@@ -422,11 +644,12 @@ async def _log_conversation_day(work: _Request, crm: CrmSession) -> Outcome:
                     continue
                 crm_log_id = str(created.log_id)
             else:
-                updated, crm = await crm.run(
-                    connector.update_message_log,
-                    work.update_input(crm, reservation.link, message=record, media=media),
-                    **work.log_fields(),
-                )
+                async with _kept_if_unknown((messages, [key])):
+                    updated, crm = await crm.run(
+                        connector.update_message_log,
+                        work.update_input(crm, reservation.link, message=record, media=media),
+                        **work.log_fields(),
+                    )
                 return_message = message_to_wire(updated.return_message)
                 crm_log_id = str(reservation.link.third_party_log_id)
             await messages.confirm(crm_log_id, keys=[key])
@@ -437,24 +660,24 @@ async def _log_conversation_day(work: _Request, crm: CrmSession) -> Outcome:
     return _answer(log_ids, return_message, message_logs)
 
 
-async def _log_selected(work: _Request, crm: CrmSession) -> Outcome:
-    """`selectedMessageIds`: exactly those messages, composed into one new CRM log."""
+def _picked(work: _Request) -> list[dict[str, Any]]:
+    """`selectedMessageIds`: the request's messages that were selected, oldest first."""
     wanted = {str(item) for item in work.request.selected_message_ids or ()}
     suffix = f"-{work.request.contact_id}" if work.is_group else ""
-    picked = [
+    return [
         message
         for message in _messages_oldest_first(work)
         if work.key_of(message).removesuffix(suffix) in wanted or work.key_of(message) in wanted
     ]
-    if not picked:
-        return _fail(NO_MESSAGE_TO_LOG)
-    todo, message_logs = await _claim(work, picked)
-    if not todo:
-        return _answer([], None, message_logs)
-    keys = [work.key_of(message) for message in todo]
+
+
+async def _selected_create(
+    work: _Request, crm: CrmSession, todo: Sequence[dict[str, Any]]
+) -> CreateMessageLogInput:
+    """The create of one log composed of `todo` (the same for a retry or a lookup)."""
     token = work.request.log_info.rc_access_token
     content = compose_message_log(
-        todo,
+        list(todo),
         log_format=work.log_format if work.log_format in COMPOSED_FORMATS else LogFormat.PLAIN,
         contact_name=work.contact.name,
         contact_number=work.contact.phone_number,
@@ -462,19 +685,29 @@ async def _log_selected(work: _Request, crm: CrmSession) -> Outcome:
         media={work.key_of(message): message_media(message, rc_access_token=token) for message in todo},
     )
     correspondents = await _group_correspondents(work, crm) if work.is_group else ()
+    return work.create_input(
+        crm,
+        messages=tuple(MessageRecord.of(message) for message in todo),
+        content=content,
+        correspondents=correspondents,
+    )
+
+
+async def _log_selected(work: _Request, crm: CrmSession) -> Outcome:
+    """`selectedMessageIds`: exactly those messages, composed into one new CRM log."""
+    picked = _picked(work)
+    if not picked:
+        return _fail(NO_MESSAGE_TO_LOG)
+    todo, message_logs = await _claim(work, picked)
+    if not todo:
+        return _answer([], None, message_logs)
+    keys = [work.key_of(message) for message in todo]
+    create = await _selected_create(work, crm, todo)
     async with holding(
         MessagesClaim(work.repository, work.platform, tuple(keys)), **work.log_fields()
     ) as held:
-        created, crm = await crm.run(
-            work.connector.create_message_log,
-            work.create_input(
-                crm,
-                messages=tuple(MessageRecord.of(message) for message in todo),
-                content=content,
-                correspondents=correspondents,
-            ),
-            **work.log_fields(),
-        )
+        async with _kept_if_unknown((held, None)):
+            created, crm = await crm.run(work.connector.create_message_log, create, **work.log_fields())
         if created.log_id:
             await held.confirm(str(created.log_id))
     if not created.log_id:
@@ -482,6 +715,30 @@ async def _log_selected(work: _Request, crm: CrmSession) -> Outcome:
     crm_log_id = str(created.log_id)
     message_logs.update(dict.fromkeys(keys, crm_log_id))
     return _answer(keys, message_to_wire(created.return_message), message_logs)
+
+
+def _shared_content(work: _Request, crm: CrmSession) -> MessageLogContent:
+    log_info = work.request.log_info
+    return compose_shared_sms_log(
+        log_format=work.log_format,
+        conversation=log_info.wire(),
+        contact_name=work.contact.name,
+        timezone_offset=crm.user.timezone_offset,
+    )
+
+
+def _shared_link(work: _Request, crm_log_id: str) -> MessageLogLink:
+    """The row that says a shared conversation is logged (its id is the `conversationLogId`)."""
+    log_info = work.request.log_info
+    conversation_log_id = str(log_info.conversation_log_id)
+    return MessageLogLink(
+        id=conversation_log_id,
+        platform=work.platform,
+        conversation_id=None if log_info.conversation_id is None else str(log_info.conversation_id),
+        conversation_log_id=conversation_log_id,
+        third_party_log_id=crm_log_id,
+        user_id=work.user_id,
+    )
 
 
 async def _log_shared_sms(work: _Request, crm: CrmSession) -> Outcome:
@@ -492,12 +749,7 @@ async def _log_shared_sms(work: _Request, crm: CrmSession) -> Outcome:
     log_info = work.request.log_info
     conversation_log_id = str(log_info.conversation_log_id)  # never group-suffixed (P-8)
     fields = work.log_fields(conversation_log_id)
-    content = compose_shared_sms_log(
-        log_format=work.log_format,
-        conversation=log_info.wire(),
-        contact_name=work.contact.name,
-        timezone_offset=crm.user.timezone_offset,
-    )
+    content = _shared_content(work, crm)
     reservation = await _settled_conversation_log(work, crm, conversation_log_id)
     if reservation is None:
         return _fail(MESSAGE_LOG_PENDING)
@@ -510,26 +762,18 @@ async def _log_shared_sms(work: _Request, crm: CrmSession) -> Outcome:
         crm_log_id = str(reservation.link.third_party_log_id)
         return _answer([], message_to_wire(updated.return_message), {conversation_log_id: crm_log_id})
     async with holding(ConversationLogClaim(work.repository, reservation.link), **fields) as held:
-        created, crm = await crm.run(
-            work.connector.create_message_log,
-            work.create_input(crm, content=content, shared_sms=True),
-            **fields,
-        )
+        async with _kept_if_unknown((held, None)):
+            created, crm = await crm.run(
+                work.connector.create_message_log,
+                work.create_input(crm, content=content, shared_sms=True),
+                **fields,
+            )
         if created.log_id:
             await held.confirm(str(created.log_id))
     if not created.log_id:
         return _declined(created)
     crm_log_id = str(created.log_id)
-    await work.repository.add(
-        MessageLogLink(
-            id=conversation_log_id,
-            platform=work.platform,
-            conversation_id=None if log_info.conversation_id is None else str(log_info.conversation_id),
-            conversation_log_id=conversation_log_id,
-            third_party_log_id=crm_log_id,
-            user_id=work.user_id,
-        )
-    )
+    await work.repository.add(_shared_link(work, crm_log_id))
     return _answer(
         [conversation_log_id], message_to_wire(created.return_message), {conversation_log_id: crm_log_id}
     )

@@ -17,6 +17,7 @@ outbox (`appconnect.store.outbox`) before, or at the moment, it fails:
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ CREATE_CALL_LOG = "call_log.create"
 UPDATE_CALL_LOG = "call_log.update"
 CALL_DISPOSITION = "call_log.disposition"
 CREATE_MESSAGE_LOG = "message_log.create"
+
+#: Jobs whose timed-out attempt may have written to the CRM: they settle before they are looked up.
+UNCERTAIN_CREATES = frozenset({CREATE_CALL_LOG, CREATE_MESSAGE_LOG})
 
 QUEUED_CALL = warning(
     "The CRM is not answering right now. This call log is saved and will be written to the CRM "
@@ -151,7 +155,7 @@ class Attempt:
             settings = self.context.settings
             if job.attempts < settings.outbox_max_attempts and age < settings.outbox_max_age_seconds:
                 delay = backoff_seconds(self.context, job.attempts, error)
-                if job.kind == CREATE_CALL_LOG and isinstance(error, CrmUncertain | TimeoutError):
+                if job.kind in UNCERTAIN_CREATES and isinstance(error, CrmUncertain | TimeoutError):
                     # A create that timed out may still be applied by the CRM: give it time to
                     # land before it is looked up (and, if not found, sent again). A CRM that is
                     # slower than its timeout is slow by more than a scheduling hiccup: wait the
@@ -203,6 +207,23 @@ async def enqueue_leased_if_first(context: ServerContext, spec: JobSpec) -> Atte
         return None
     job_log("outbox job recorded", job, routine=True)
     return Attempt(context=context, job=job, inline=True)
+
+
+async def jobs_ahead(context: ServerContext, order_key: str, *, poll_seconds: float = 0.05) -> bool:
+    """Whether jobs of this call or conversation are queued; waits (bounded by
+    `create_wait_seconds`) while one is being attempted (its lease is live), so a write that
+    arrives during another's first attempt runs right after it rather than being queued."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + context.settings.create_wait_seconds
+    while True:
+        queued = await context.store.outbox.queued_for(order_key)
+        if not queued:
+            return False
+        moment = datetime.now(UTC)
+        running = any(job.lease_until is not None and job.lease_until > moment for job in queued)
+        if not running or loop.time() >= deadline:
+            return True
+        await asyncio.sleep(poll_seconds)
 
 
 async def enqueue_behind(context: ServerContext, spec: JobSpec) -> Outcome:

@@ -89,6 +89,12 @@ class Held:
             )
             raise NotRecorded(log_id) from error
 
+    def keep(self, keys: Sequence[str] | None = None) -> None:
+        """Leave `keys` (default: every open key) reserved when the block ends: the CRM may have
+        written them (an unknown outcome), and the outbox job resolves them before anything is
+        sent again."""
+        self._settled.update(tuple(keys) if keys is not None else self.open_keys)
+
     async def release(self, keys: Sequence[str] | None = None) -> None:
         """Give back `keys` (default: every open key) now, before the block ends."""
         chosen = tuple(keys) if keys is not None else self.open_keys

@@ -522,8 +522,26 @@ class _Api:
         body = await self.json_body(request, ACTIVITY_FIELDS)
         if not body:
             raise Refused("nothing to update")
+        activity_id = self.item_id(request)
         with self.state.lock:
-            activity = self.state.activities.get(self.item_id(request))
+            slow = self.state.slow_updates > 0
+            self.state.slow_updates -= 1 if slow else 0
+        if slow:  # as a slow create: applied even if the client disconnects meanwhile
+            pending = asyncio.ensure_future(
+                self._update_later(activity_id, body, self.state.slow_update_seconds)
+            )
+            self._later.add(pending)
+            pending.add_done_callback(self._later.discard)
+            return await asyncio.shield(pending)
+        return self._update(activity_id, body)
+
+    async def _update_later(self, activity_id: int, body: Mapping[str, Any], seconds: float) -> Any:
+        await asyncio.sleep(seconds)
+        return self._update(activity_id, body)
+
+    def _update(self, activity_id: int, body: Mapping[str, Any]) -> Any:
+        with self.state.lock:
+            activity = self.state.activities.get(activity_id)
             if activity is None or activity["is_deleted"]:
                 raise Refused("Activity not found", 404)
             self._check_activity(body, {**activity, **body})

@@ -96,6 +96,9 @@ class PipedriveState:
     # when the client gave up meanwhile (a create whose outcome the client cannot know).
     slow_creates: int = 0
     slow_create_seconds: float = 0.0
+    # The same for activity updates (`PATCH /api/v2/activities/{id}`).
+    slow_updates: int = 0
+    slow_update_seconds: float = 0.0
     """Seconds to hold answers to a path prefix, so concurrent requests overlap."""
     in_flight: int = 0
     max_in_flight: int = 0

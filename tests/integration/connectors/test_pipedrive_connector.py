@@ -28,6 +28,8 @@ from appconnect.connectors.inputs import (
     CrmInput,
     FindContactInput,
     FindContactWithNameInput,
+    FindCreatedMessageLogInput,
+    FindMessageLogUpdateInput,
     FormValues,
     GetCallLogInput,
     GetUserInfoInput,
@@ -804,6 +806,65 @@ async def test_an_sms_creates_an_activity_and_later_messages_are_appended(
         "Jordan Lee 03:05 AM<br><b>Here they are &lt;b&gt;</b>"
     )
     assert note.endswith("--- Created via RingCentral App Connect")
+
+
+async def test_an_earlier_message_log_create_and_add_are_found_by_what_they_wrote(
+    pipedrive_connector: PipedriveConnector, pipedrive_env: FakePipedrive, account_data: StoredAccountData
+) -> None:
+    seeded = _seed_ann(pipedrive_env)
+    user, auth = pipedrive_user(pipedrive_env)
+    contact = _contact(seeded["person"])
+    first = _sms(1, "Can you send the options?", "2026-07-14T03:00:00.000Z")
+    created = await _create_message_log(pipedrive_connector, user, auth, contact, account_data, message=first)
+    other_day = _sms(7, "Another conversation", "2026-07-14T04:10:00.000Z")
+    await _create_message_log(pipedrive_connector, user, auth, contact, account_data, message=other_day)
+
+    def create_of(message: Mapping[str, Any]) -> FindCreatedMessageLogInput:
+        return FindCreatedMessageLogInput(
+            user=user,
+            auth_header=auth,
+            create=CreateMessageLogInput(
+                user=user,
+                auth_header=auth,
+                contact_info=contact,
+                account_data=account_data,
+                message=MessageRecord.of(message),
+            ),
+        )
+
+    found = await pipedrive_connector.find_created_message_log(create_of(first))
+    assert found.log_id == created.log_id
+    never_sent = _sms(8, "Never sent", "2026-07-14T03:00:00.000Z")  # same subject and time, other note
+    assert (await pipedrive_connector.find_created_message_log(create_of(never_sent))).log_id is None
+    assert not any(method != "GET" for method, _ in _paths(pipedrive_env)[-4:])  # lookups only read
+
+    link = MessageLogLink(
+        id="conv-2026-07-14",
+        platform="pipedrive",
+        conversation_id="conv",
+        conversation_log_id="conv-2026-07-14",
+        third_party_log_id=str(created.log_id),
+        user_id=user.id,
+    )
+
+    def add_of(message: Mapping[str, Any]) -> FindMessageLogUpdateInput:
+        return FindMessageLogUpdateInput(
+            user=user,
+            auth_header=auth,
+            update=UpdateMessageLogInput(
+                user=user,
+                auth_header=auth,
+                contact_info=contact,
+                existing_message_log=link,
+                message=MessageRecord.of(message),
+            ),
+        )
+
+    reply = _sms(2, "Here they are", "2026-07-14T03:05:00.000Z", direction="Outbound")
+    assert await pipedrive_connector.find_message_log_update(add_of(reply)) is False
+    await pipedrive_connector.update_message_log(add_of(reply).update)
+    assert await pipedrive_connector.find_message_log_update(add_of(reply)) is True
+    assert await pipedrive_connector.find_message_log_update(add_of(other_day)) is False
 
 
 async def test_voicemail_fax_and_centrally_composed_logs(

@@ -35,6 +35,7 @@ from appconnect.connectors.base import (
     CreatesContacts,
     FindsContacts,
     FindsCreatedCallLogs,
+    FindsCreatedMessageLogs,
     ListsUsers,
     LogsIn,
     LogsMessages,
@@ -54,6 +55,8 @@ from appconnect.connectors.inputs import (
     FindContactInput,
     FindContactWithNameInput,
     FindCreatedCallLogInput,
+    FindCreatedMessageLogInput,
+    FindMessageLogUpdateInput,
     GetCallLogInput,
     GetUserInfoInput,
     OAuthInfoInput,
@@ -238,6 +241,7 @@ class PipedriveConnector(
     CreatesContacts,
     ReadsCallLogs,
     FindsCreatedCallLogs,
+    FindsCreatedMessageLogs,
     SetsDispositions,
     LogsMessages,
     ListsUsers,
@@ -618,11 +622,7 @@ class PipedriveConnector(
             log_id=None, return_message=ReturnMessage(NO_SMS_TYPE, "error", 2000)
         )
         api = self._api(log.user, log.auth_header)
-        shared = log.shared_sms_log_content
-        first = log.message or next(iter(log.messages), None)
-        first_raw: Mapping[str, Any] = first.raw if first is not None else {}
-        media = log.media
-        is_sms = shared is None and not media.recording_link and not media.fax_doc_link
+        is_sms = _is_sms(log)
         activity_type_lookup = self._activity_type(log, SMS_ACTIVITY_SETTING, "sms")
         me: Json = {}
         if is_sms:
@@ -635,32 +635,7 @@ class PipedriveConnector(
             )
         if activity_type is None:
             return no_type
-        created = first_raw.get("creationTime") or datetime.now(UTC).isoformat()
-        offset = log.user.timezone_offset
-        name, number = log.contact_info.name, log.contact_info.phone_number
-        if shared is not None:
-            subject, note = shared.subject, shared.body
-        elif media.recording_link:
-            subject = voicemail_subject(name, created, offset)
-            note = voicemail_note(subject, media.recording_link)
-        elif media.fax_doc_link:
-            subject = fax_subject(name, created, offset)
-            note = fax_note(subject, media.fax_doc_link)
-        else:
-            subject = sms_subject(name, created, offset)
-            note = sms_note(
-                subject=subject,
-                message=first_raw,
-                contact_name=name,
-                contact_number=number,
-                user_name=str(me.get("name") or ""),
-                user_offset=offset,
-                other_participants=[
-                    str(_mapping(group[0] if group else None).get("name") or "Unknown")
-                    for group in log.correspondents
-                ],
-                links=_media_links(media),
-            )
+        subject, note, created = _message_content(log, me)
         body = _done_activity(
             user=log.user,
             contact_info=log.contact_info,
@@ -680,6 +655,61 @@ class PipedriveConnector(
             extra_data_tracking=api.tracking(),
         )
 
+    async def find_created_message_log(self, lookup: FindCreatedMessageLogInput, /) -> CreateMessageLogResult:
+        """The activity an earlier `create_message_log` made, if Pipedrive has it.
+
+        As for calls (`find_created_call_log`), the activity is recognised by what the create
+        wrote: among the person's activities of this owner (`GET /api/v2/activities`), the one with
+        the same subject, due date and time and note text. The note is the one the create wrote:
+        nothing is added to a day's log before its create is confirmed.
+        """
+        create = lookup.create
+        api = self._api(create.user, create.auth_header)
+        person_id = pipedrive_id(create.contact_info.id)
+        if person_id is None:
+            return CreateMessageLogResult(log_id=None)
+        activities_lookup = api.person_activities(person_id, owner_id=owner_id(create.user.id))
+        me: Json = {}
+        if _is_sms(create):
+            me, activities = await both(api.me(), activities_lookup)
+        else:
+            activities = await activities_lookup
+        subject, note, created = _message_content(create, me)
+        wanted_note = _note_text(note)
+        due = due_date_and_time(created) if _first_message(create).get("creationTime") else None
+        for activity in activities:
+            if activity.get("is_deleted") or activity.get("subject") != subject:
+                continue
+            if due and (activity.get("due_date"), activity.get("due_time")) != due:
+                continue
+            if _note_text(str(activity.get("note") or "")) != wanted_note:
+                continue
+            return CreateMessageLogResult(
+                log_id=activity["id"],
+                return_message=ReturnMessage("Message logged", "success", 1000),
+                extra_data_tracking=api.tracking(),
+            )
+        return CreateMessageLogResult(log_id=None, extra_data_tracking=api.tracking())
+
+    async def find_message_log_update(self, lookup: FindMessageLogUpdateInput, /) -> bool:
+        """Whether the day's activity already holds the message an earlier `update_message_log`
+        added: its note (`GET /api/v2/activities/{id}`) contains that message's entry (a composed
+        log: the note is that content).
+
+        Pipedrive keeps no message ids, so two messages of one day with the same sender, minute,
+        text and links read as one: the second is then taken as already added (never added twice).
+        """
+        update = lookup.update
+        api = self._api(update.user, update.auth_header)
+        activity_id = str(update.existing_message_log.third_party_log_id)
+        if update.shared_sms_log_content is not None:
+            envelope = await api.activity(activity_id)
+            note = str(_mapping(envelope.get("data")).get("note") or "")
+            return _note_text(note) == _note_text(update.shared_sms_log_content.body)
+        me, envelope = await both(api.me(), api.activity(activity_id))
+        note = str(_mapping(envelope.get("data")).get("note") or "")
+        return _note_text(_message_entry(update, me)) in _note_text(note)
+
     async def update_message_log(self, log: UpdateMessageLogInput, /) -> UpdateMessageLogResult:
         """Add a later message of the same conversation day to its activity (the agent's name and the
         activity's note are read at once, then `PATCH`), or replace a centrally composed log."""
@@ -689,14 +719,7 @@ class PipedriveConnector(
             note = log.shared_sms_log_content.body
         else:
             me, envelope = await both(api.me(), api.activity(activity_id))
-            entry = message_entry(
-                log.message.raw if log.message is not None else {},
-                contact_name=log.contact_info.name,
-                contact_number=log.contact_info.phone_number,
-                user_name=str(me.get("name") or ""),
-                user_offset=log.user.timezone_offset,
-                links=_media_links(log.media),
-            )
+            entry = _message_entry(log, me)
             note = add_message(str(_mapping(envelope.get("data")).get("note") or ""), entry)
         await api.update_activity(activity_id, {"note": note, **association(log.additional_submission)})
         return UpdateMessageLogResult(extra_data_tracking=api.tracking())
@@ -710,3 +733,60 @@ def _media_links(media: MessageMedia) -> dict[str, str | None]:
         "Image": media.image_link,
         "Video": media.video_link,
     }
+
+
+def _first_message(log: CreateMessageLogInput) -> Mapping[str, Any]:
+    first = log.message or next(iter(log.messages), None)
+    return first.raw if first is not None else {}
+
+
+def _is_sms(log: CreateMessageLogInput) -> bool:
+    """An SMS note (not a voicemail, fax or composed log): it names the agent (`/v1/users/me`)."""
+    media = log.media
+    return log.shared_sms_log_content is None and not media.recording_link and not media.fax_doc_link
+
+
+def _message_content(log: CreateMessageLogInput, me: Json) -> tuple[str, str, object]:
+    """The subject, note and start time of the activity `create_message_log` makes (`me`: the
+    agent, for an SMS)."""
+    first_raw = _first_message(log)
+    media = log.media
+    shared = log.shared_sms_log_content
+    created = first_raw.get("creationTime") or datetime.now(UTC).isoformat()
+    offset = log.user.timezone_offset
+    name, number = log.contact_info.name, log.contact_info.phone_number
+    if shared is not None:
+        return shared.subject, shared.body, created
+    if media.recording_link:
+        subject = voicemail_subject(name, created, offset)
+        return subject, voicemail_note(subject, media.recording_link), created
+    if media.fax_doc_link:
+        subject = fax_subject(name, created, offset)
+        return subject, fax_note(subject, media.fax_doc_link), created
+    subject = sms_subject(name, created, offset)
+    note = sms_note(
+        subject=subject,
+        message=first_raw,
+        contact_name=name,
+        contact_number=number,
+        user_name=str(me.get("name") or ""),
+        user_offset=offset,
+        other_participants=[
+            str(_mapping(group[0] if group else None).get("name") or "Unknown")
+            for group in log.correspondents
+        ],
+        links=_media_links(media),
+    )
+    return subject, note, created
+
+
+def _message_entry(log: UpdateMessageLogInput, me: Json) -> str:
+    """The list item `update_message_log` adds for `log.message`."""
+    return message_entry(
+        log.message.raw if log.message is not None else {},
+        contact_name=log.contact_info.name,
+        contact_number=log.contact_info.phone_number,
+        user_name=str(me.get("name") or ""),
+        user_offset=log.user.timezone_offset,
+        links=_media_links(log.media),
+    )
