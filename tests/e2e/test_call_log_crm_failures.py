@@ -131,7 +131,7 @@ async def test_an_uncertain_create_is_not_resent_by_a_connector_that_cannot_look
 ) -> None:
     from appconnect.store import Store
 
-    crm, _store = activity_crm
+    crm, activities = activity_crm
 
     def configure(registry: ConnectorRegistry, context: ConnectorContext) -> None:
         registry.register("activitycrm", ActivityCrmConnector(context, crm.base_url))
@@ -151,11 +151,17 @@ async def test_an_uncertain_create_is_not_resent_by_a_connector_that_cannot_look
             if dead:
                 break
             await asyncio.sleep(0.05)
+        assert [job.kind for job in dead] == ["call_log.create"]
+        assert dead[0].last_error is not None and "cannot look it up" in dead[0].last_error
+        assert len(crm.requests_to("POST", "/activities")) == 1  # never re-sent blindly
+        # The operator checked the CRM (nothing there) and retries: the retry sends it.
+        assert await store.outbox.retry(dead[0].id) is True
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            await _until_matched(client, await _login(client), "s-drop")
     finally:
         await store.close()
-    assert [job.kind for job in dead] == ["call_log.create"]
-    assert dead[0].last_error is not None and "cannot look it up" in dead[0].last_error
-    assert len(crm.requests_to("POST", "/activities")) == 1  # never re-sent blindly
+    assert len(crm.requests_to("POST", "/activities")) == 2
+    assert len(activities.activities) == 1
 
 
 async def test_a_failed_read_before_an_update_queues_it_and_it_keeps_the_crm_note(

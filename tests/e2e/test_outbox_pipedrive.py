@@ -339,6 +339,30 @@ async def test_creates_slower_than_the_timeout_end_with_one_activity_each(
         assert len(extension.pipedrive.requests_to("POST", "/api/v2/activities")) == len(session_ids)
 
 
+async def test_a_failed_lookup_of_an_uncertain_create_is_looked_up_again_never_sent_again(
+    start_extension: Any,
+) -> None:
+    """The worker's lookup of a create that timed out meets a 503: the create is still unresolved,
+    so the next attempt looks again (and finds it) rather than sending a second activity."""
+    async with start_extension(crm_timeout_seconds=0.5) as extension:
+        state = extension.pipedrive.state
+        state.slow_create_seconds, state.slow_creates = 0.9, 1
+        first = await extension.create("lookup-503")
+        assert "automatically" in first["returnMessage"]["message"]
+        extension.pipedrive.faults.add(
+            503, body={"success": False}, times=1, method="GET", path="/api/v2/activities"
+        )
+        await asyncio.sleep(1.0)  # the slow create lands in Pipedrive
+        assert (await extension.drained())["dead"] == 0
+        lookups = extension.pipedrive.requests_to("GET", "/api/v2/activities")
+        assert len(lookups) >= 2  # the one that met the 503, and the one that found the activity
+        assert len(extension.pipedrive.requests_to("POST", "/api/v2/activities")) == 1
+        [activity] = extension.activities_of("lookup-503")
+        assert (await extension.matched(["lookup-503"]))["lookup-503"] == str(activity["id"])
+        updated = await extension.update("lookup-503", duration=42, result="Call connected")
+        assert updated["successful"] is True, updated
+
+
 def _cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
     env = operator_env(
         DATABASE_URL=settings.database_url,

@@ -270,11 +270,16 @@ async def create_call_log(
     try:
         async with asyncio.timeout(context.settings.outbox_lease_seconds * 0.9):
             result = await _create_or_find(crm, connector, call, reconcile=job is not None and job.maybe_sent)
+    except LookupFailed as lookup:
+        return await attempt.failed(lookup.answered, undo=undo, earlier_unresolved=True)
     except Answered as answered:
         return await attempt.failed(answered, undo=undo)
     except NotSentAgain:
         await attempt.dead(
-            "the create may have reached the CRM and this connector cannot look it up", undo=undo
+            "the create may have reached the CRM and this connector cannot look it up; check the CRM, "
+            "then drop this job (it is there) or retry it (it is not: the retry sends it)",
+            undo=undo,
+            retry_sends=True,
         )
         return _fail(QUEUED_CALL)
     except TimeoutError as error:  # the attempt outlived its lease: its outcome is unknown
@@ -307,6 +312,14 @@ class NotSentAgain(Exception):
     """A create that may have reached the CRM, for a connector that cannot look it up."""
 
 
+class LookupFailed(Exception):
+    """The look-up of what an earlier attempt may have created failed: that attempt is unresolved."""
+
+    def __init__(self, answered: Answered) -> None:
+        super().__init__("the look-up of an earlier create failed")
+        self.answered = answered
+
+
 async def _create_or_find(
     crm: CrmSession, connector: Connector, call: CreateCallLogInput, *, reconcile: bool
 ) -> CreateCallLogResult:
@@ -314,19 +327,23 @@ async def _create_or_find(
     attempt made, found through the connector's lookup; only when it finds none is it sent again.
 
     Raises:
-        Answered: the CRM failed.
+        Answered: the CRM failed the create.
+        LookupFailed: the CRM failed the lookup (the earlier attempt is still unresolved).
         NotSentAgain: reconciliation is needed and the connector has no lookup.
     """
     session_id = call.call_log.session_id
     if reconcile:
         if not isinstance(connector, FindsCreatedCallLogs):
             raise NotSentAgain
-        found, crm = await crm.run(
-            connector.find_created_call_log,
-            FindCreatedCallLogInput(user=crm.user, auth_header=crm.auth_header, create=call),
-            session_id=session_id,
-            step="look up an earlier create",
-        )
+        try:
+            found, crm = await crm.run(
+                connector.find_created_call_log,
+                FindCreatedCallLogInput(user=crm.user, auth_header=crm.auth_header, create=call),
+                session_id=session_id,
+                step="look up an earlier create",
+            )
+        except Answered as answered:
+            raise LookupFailed(answered) from answered
         if found.log_id:
             log.info("outbox found the call log an earlier attempt created", session_id=session_id)
             return found

@@ -139,7 +139,12 @@ class Attempt:
         job_log("outbox job delivered", self.job, routine=self.inline, inline=self.inline)
 
     async def failed(
-        self, answered: Answered, *, undo: tuple[Executable, ...] = (), retry_blocked: bool = False
+        self,
+        answered: Answered,
+        *,
+        undo: tuple[Executable, ...] = (),
+        retry_blocked: bool = False,
+        earlier_unresolved: bool = False,
     ) -> Outcome:
         """Settle a failed attempt and say what the extension is told.
 
@@ -147,6 +152,10 @@ class Attempt:
         answer is `QUEUED_*`, unless it is past its attempts or age: then it is dead. Otherwise
         the job is deleted (a request: the extension shows the error) or dead (a worker), with
         `undo` (release the reservation) in the same transaction.
+
+        `earlier_unresolved`: this attempt failed before it could tell whether an earlier one
+        reached the CRM (its lookup failed), so the job stays `maybe_sent` and the next attempt
+        looks again before it sends anything.
         """
         error = answered.__cause__
         job = self.job
@@ -165,7 +174,7 @@ class Attempt:
                     job.id,
                     delay_seconds=delay,
                     error=describe(error),
-                    maybe_sent=isinstance(error, CrmUncertain | TimeoutError),
+                    maybe_sent=earlier_unresolved or isinstance(error, CrmUncertain | TimeoutError),
                 )
                 if isinstance(error, CrmRateLimited):
                     await self.jobs.pause_account(job.account_key, seconds=delay)
@@ -179,13 +188,22 @@ class Attempt:
             job_log("outbox job dead", job, error=describe(error))
         return answered.outcome
 
-    async def dead(self, reason: str, *, undo: tuple[Executable, ...] = ()) -> None:
-        """Give up on a job for a reason that is not a CRM error (user gone, no lookup possible)."""
+    async def dead(
+        self, reason: str, *, undo: tuple[Executable, ...] = (), retry_sends: bool = False
+    ) -> None:
+        """Give up on a job for a reason that is not a CRM error (user gone, no lookup possible).
+
+        `retry_sends`: the job died because only a person can tell whether an earlier attempt
+        reached the CRM (the connector cannot look it up); an operator's `retry` is that person's
+        answer "it did not", so the retried job sends without looking (it is no longer `maybe_sent`).
+        """
         if self.inline:
             await self.jobs.complete(self.job.id, also=undo)
             job_log("outbox job abandoned", self.job, error=reason)
         else:
-            await self.jobs.kill(self.job.id, error=reason, also=undo)
+            await self.jobs.kill(
+                self.job.id, error=reason, also=undo, maybe_sent=False if retry_sends else None
+            )
             job_log("outbox job dead", self.job, error=reason)
 
 

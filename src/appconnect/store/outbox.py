@@ -405,19 +405,26 @@ class OutboxRepository:
             result = await session.execute(update(_TABLE).where(_C.id.in_(due)).values(run_after=until))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def kill(self, job_id: int, *, error: str, also: Sequence[Executable] = ()) -> None:
-        """The job is dead: kept, with its last error, until an operator retries or drops it."""
+    async def kill(
+        self, job_id: int, *, error: str, also: Sequence[Executable] = (), maybe_sent: bool | None = None
+    ) -> None:
+        """The job is dead: kept, with its last error, until an operator retries or drops it.
+
+        `maybe_sent` (when given) is what a retried job assumes about earlier attempts."""
         moment = now()
+        values: dict[str, Any] = {
+            "state": DEAD,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": error[:2000],
+            "updated_at": moment,
+        }
+        if maybe_sent is not None:
+            values["maybe_sent"] = maybe_sent
         async with self._db.transaction() as session:
             for statement in also:
                 await session.execute(statement)
-            await session.execute(
-                update(_TABLE)
-                .where(_C.id == job_id)
-                .values(
-                    state=DEAD, lease_owner=None, lease_until=None, last_error=error[:2000], updated_at=moment
-                )
-            )
+            await session.execute(update(_TABLE).where(_C.id == job_id).values(**values))
 
     async def retry(self, job_id: int) -> bool:
         """Queue a job again now (a dead one, or one waiting out its backoff), attempts reset."""
