@@ -395,10 +395,11 @@ async def _first_update_attempt(
 
 
 async def _jobs_ahead(context: ServerContext, order_key: str) -> bool:
-    """Whether jobs of this call are queued; waits (bounded) while one is being attempted.
+    """Whether jobs of this call are queued or dead; waits (bounded) while one is being attempted.
 
     A job with a live lease is running now (a create in flight): waiting a moment lets the update
-    apply right after it, as before the outbox. Jobs waiting out a backoff are not waited for.
+    apply right after it, as before the outbox. Jobs waiting out a backoff are not waited for, nor
+    a dead one: the write queues behind it, held until an operator retries or drops it.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + context.settings.create_wait_seconds

@@ -32,7 +32,7 @@ from appconnect.services.messages import warning
 from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
 from appconnect.store.call_logs import ExtensionIdentity
-from appconnect.store.outbox import Job, JobSpec
+from appconnect.store.outbox import Job, JobSpec, OutboxRepository
 
 log = structlog.get_logger("appconnect.outbox")
 
@@ -40,6 +40,9 @@ CREATE_CALL_LOG = "call_log.create"
 UPDATE_CALL_LOG = "call_log.update"
 CALL_DISPOSITION = "call_log.disposition"
 CREATE_MESSAGE_LOG = "message_log.create"
+
+#: Kinds the later jobs of their order key cannot be delivered without: dropping one drops those.
+CARRIES_LATER = frozenset({CREATE_CALL_LOG})
 
 QUEUED_CALL = warning(
     "The CRM is not answering right now. This call log is saved and will be written to the CRM "
@@ -215,3 +218,22 @@ async def enqueue_behind(context: ServerContext, spec: JobSpec) -> Outcome:
         job = await context.store.outbox.enqueue(spec)
         job_log("outbox job queued behind", job, ahead=len(queued))
     return queued_outcome(spec.kind)
+
+
+async def drop_job(jobs: OutboxRepository, job: Job, *, by: str) -> list[int]:
+    """An operator (`by`: "an operator", "an admin") gives up a job; the ids dropped, in order.
+
+    A call's create takes the jobs of that call behind it along (its updates and dispositions
+    have no log to apply to without it); any other job is dropped alone.
+    """
+    dropped = await jobs.drop(job.id, with_later=job.kind in CARRIES_LATER)
+    if dropped:
+        behind = [job_id for job_id in dropped if job_id != job.id]
+        log.info(
+            f"outbox job dropped by {by}",
+            job_id=job.id,
+            kind=job.kind,
+            order_key=job.order_key,
+            dropped_behind=behind,
+        )
+    return dropped
