@@ -379,6 +379,73 @@ async def test_a_dead_job_is_listed_retried_by_command_and_delivered(
         assert missing.returncode == 1 and "no job" in missing.stderr
 
 
+async def _dead_count(extension: Extension, dead: int) -> dict[str, Any]:
+    """Poll `/health/ready` until `dead` jobs are dead; the outbox stats then."""
+    for _ in range(200):
+        stats: dict[str, Any] = (await extension.client.get("/health/ready")).json()["outbox"]
+        if stats["dead"] == dead:
+            return stats
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {dead} dead jobs: {stats}")
+
+
+async def test_updates_behind_a_dead_create_wait_and_its_retry_delivers_them_once(
+    start_extension: Any, settings: Any
+) -> None:
+    async with start_extension(outbox_max_attempts=2) as extension:
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, path="/api/*")  # longer than 2 attempts
+        answers = [
+            await extension.create("held-1"),
+            await extension.update("held-1", duration=42, result="Call connected"),
+        ]
+        await _dead_count(extension, 1)  # the create is dead ...
+        answers.append(await extension.update("held-1", recordingLink="https://rec.example.com/held-1"))
+        assert all("automatically" in answer["returnMessage"]["message"] for answer in answers), answers
+        faults.clear()
+        await asyncio.sleep(0.5)  # ten worker polls: the updates behind it stay queued, not dead
+        stats = (await extension.client.get("/health/ready")).json()["outbox"]
+        assert (stats["queued"], stats["dead"]) == (2, 1)
+        listed = _cli(settings, "list", "--json")
+        jobs = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [(job["kind"], job["state"], job["attempts"]) for job in jobs] == [
+            ("call_log.create", "dead", 2),
+            ("call_log.update", "queued", 0),
+            ("call_log.update", "queued", 0),
+        ]
+        assert extension.activities_of("held-1") == []
+        retried = _cli(settings, "retry", str(jobs[0]["id"]))
+        assert retried.returncode == 0, retried.stderr
+        assert (await extension.drained())["dead"] == 0
+        await extension.assert_each_call_logged_once(["held-1"])  # final data and recording, once
+        [activity] = extension.activities_of("held-1")
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{activity['id']}")) == 2
+
+
+async def test_dropping_a_dead_create_drops_the_updates_of_its_call_behind_it(
+    start_extension: Any, settings: Any
+) -> None:
+    async with start_extension(outbox_max_attempts=2) as extension:
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
+        await extension.create("gone-1")
+        await _dead_count(extension, 1)
+        await extension.update("gone-1", duration=42, result="Call connected")
+        assert (await extension.create("gone-1"))["returnMessage"]["message"].startswith("The CRM is not")
+        faults.clear()
+        jobs = [json.loads(line) for line in _cli(settings, "list", "--json").stdout.splitlines()]
+        [create, update] = [job for job in jobs if "gone-1" in job["orderKey"]]
+        dropped = _cli(settings, "drop", str(create["id"]))
+        assert dropped.returncode == 0, dropped.stderr
+        assert (
+            dropped.stdout.strip()
+            == f"job {create['id']} dropped, with the jobs of its call behind it: {update['id']}"
+        )
+        await extension.drained()
+        assert extension.activities_of("gone-1") == []  # given up, as the operator asked
+        assert _cli(settings, "list").stdout.strip() == "the outbox is empty"
+
+
 # -- dispositions ---------------------------------------------------------------------------------
 async def _dispose(extension: Extension, session_id: str, deal_id: int) -> dict[str, Any]:
     answer = await extension.client.put(
