@@ -22,7 +22,6 @@ from appconnect.domain import User
 from appconnect.store import Store
 from appconnect.store.outbox import Job, JobSpec
 from tests.conftest import TEST_SECRET
-from tests.e2e.test_outbox_pipedrive import Extension
 from tests.fakes.fixtures import FakeCrmFactory
 from tests.fakes.pipedrive import FAKE_REDIRECT_URI, FakePipedrive
 from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures
@@ -37,6 +36,7 @@ from tests.fakes.ringcentral import (
     OTHER_ACCOUNT_ADMIN_TOKEN,
     create_ringcentral_app,
 )
+from tests.support.outage_soak import Extension
 
 
 @dataclass
