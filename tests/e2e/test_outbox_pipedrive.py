@@ -175,13 +175,12 @@ async def test_updates_behind_a_dead_create_wait_and_its_retry_delivers_them_onc
         faults.clear()
         await asyncio.sleep(0.5)  # ten worker polls: the updates behind it stay queued, not dead
         stats = (await extension.client.get("/health/ready")).json()["outbox"]
-        assert (stats["queued"], stats["dead"]) == (2, 1)
+        assert (stats["queued"], stats["dead"]) == (1, 1)
         listed = _cli(settings, "list", "--json")
         jobs = [json.loads(line) for line in listed.stdout.splitlines()]
         assert [(job["kind"], job["state"], job["attempts"]) for job in jobs] == [
             ("call_log.create", "dead", 2),
-            ("call_log.update", "queued", 0),
-            ("call_log.update", "queued", 0),
+            ("call_log.update", "queued", 0),  # both updates, merged into one job
         ]
         assert extension.activities_of("held-1") == []
         retried = _cli(settings, "retry", str(jobs[0]["id"]))
@@ -189,7 +188,41 @@ async def test_updates_behind_a_dead_create_wait_and_its_retry_delivers_them_onc
         assert (await extension.drained())["dead"] == 0
         await extension.assert_each_call_logged_once(["held-1"])  # final data and recording, once
         [activity] = extension.activities_of("held-1")
-        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{activity['id']}")) == 2
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{activity['id']}")) == 1
+
+
+async def test_consecutive_queued_updates_merge_into_one_write_of_the_same_note(start_extension: Any) -> None:
+    """The final data, the recording, the agent's note and corrected final data, queued behind a
+    create: one job, one PATCH, and the note one PATCH per update leaves (the last result wins)."""
+    steps: list[dict[str, Any]] = [
+        {"duration": 42, "result": "Call connected"},
+        {"recordingLink": "https://rec.example.com/REC"},
+        {"note": "Wants a quote by Tuesday"},
+        {"duration": 125, "result": "Voicemail"},
+    ]
+    async with start_extension() as extension:
+        assert (await extension.create("one-by-one"))["successful"] is True
+        for step in steps:
+            assert (await extension.update("one-by-one", **step))["successful"] is True
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
+        answers = [await extension.create("merged")]
+        answers += [await extension.update("merged", **step) for step in steps]
+        assert await extension.update("merged", **steps[1]) == answers[2]  # a retry: the same answer
+        assert all("automatically" in answer["returnMessage"]["message"] for answer in answers), answers
+        assert (await extension.outbox())["queued"] == 2  # the create, and one update job
+        faults.clear()
+        assert (await extension.drained())["dead"] == 0
+        [reference] = extension.activities_of("one-by-one")
+        [merged] = extension.activities_of("merged")
+        assert merged["note"] == reference["note"].replace("one-by-one", "merged")
+        assert "Voicemail" in merged["note"] and "Call connected" not in merged["note"]
+        assert (
+            "https://rec.example.com/REC" in merged["note"] and "Wants a quote by Tuesday" in merged["note"]
+        )
+        assert merged["duration"] == reference["duration"] != "00:01"  # 125 s, not 42 s
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{reference['id']}")) == 4
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{merged['id']}")) == 1
 
 
 async def test_dropping_a_dead_create_drops_the_updates_of_its_call_behind_it(

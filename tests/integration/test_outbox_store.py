@@ -308,3 +308,19 @@ async def test_an_admins_view_holds_its_accounts_jobs_of_its_platform_only(store
             )
             is None
         )
+
+
+async def test_a_write_merges_only_into_the_last_queued_job_of_its_key_that_no_attempt_holds(
+    store: Store,
+) -> None:
+    first = await store.outbox.enqueue(spec("call-1", 1))
+    assert await store.outbox.merge_into(first.id, payload={"n": 12}) is True
+    merged = await store.outbox.get(first.id)
+    assert merged is not None and merged.payload == {"n": 12}
+    behind = await store.outbox.enqueue(spec("call-1", 3))
+    assert await store.outbox.merge_into(first.id, payload={"n": 99}) is False  # no longer the last
+    leased = await store.outbox.enqueue(spec("call-2", 4), lease_owner="request:x", lease_seconds=30)
+    assert await store.outbox.merge_into(leased.id, payload={"n": 99}) is False  # being attempted
+    await store.outbox.kill(behind.id, error="CrmUnavailable: down")
+    assert await store.outbox.merge_into(behind.id, payload={"n": 99}) is False  # dead
+    assert [job.payload["n"] for job in await store.outbox.jobs()] == [12, 3, 4]

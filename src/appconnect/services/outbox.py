@@ -208,13 +208,18 @@ async def enqueue_leased_if_first(context: ServerContext, spec: JobSpec) -> Atte
     return Attempt(context=context, job=job, inline=True)
 
 
+def accepted_keys(job: Job) -> set[str]:
+    """The dedupe keys of the requests a job delivers (its own, and those merged into it)."""
+    return {job.dedupe_key, *job.payload.get("mergedKeys", ())}
+
+
 async def enqueue_behind(context: ServerContext, spec: JobSpec) -> Outcome:
     """Queue a write behind the jobs of its call or conversation (no attempt now).
 
     The same request already queued (an extension's retry) adds nothing.
     """
     queued = await context.store.outbox.queued_for(spec.order_key)
-    if not any(job.dedupe_key == spec.dedupe_key for job in queued):
+    if not any(spec.dedupe_key in accepted_keys(job) for job in queued):
         job = await context.store.outbox.enqueue(spec)
         job_log("outbox job queued behind", job, ahead=len(queued))
     return queued_outcome(spec.kind)

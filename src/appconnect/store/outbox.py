@@ -352,6 +352,24 @@ class OutboxRepository:
                 )
         return [Job(**{**job.__dict__, "attempts": job.attempts + 1, "lease_owner": owner}) for job in jobs]
 
+    async def merge_into(self, job_id: int, *, payload: dict[str, Any]) -> bool:
+        """Replace the payload of a queued job that no attempt holds and that is still the last
+        of its order key (a later write merged into it); False when that no longer holds (a
+        worker claimed it meanwhile, or something queued behind it): queue the write instead."""
+        later = aliased(_TABLE)
+        async with self._db.connect() as connection:
+            result = await connection.execute(
+                update(_TABLE)
+                .where(
+                    _C.id == job_id,
+                    _C.state == QUEUED,
+                    _C.lease_until.is_(None),
+                    ~exists().where(and_(later.c.order_key == _C.order_key, later.c.id > _C.id)),
+                )
+                .values(payload=payload, updated_at=now())
+            )
+        return bool(getattr(result, "rowcount", 0))
+
     async def complete(self, job_id: int, *, also: Sequence[Executable] = ()) -> None:
         """The job is delivered: delete it, and run `also` (e.g. record the CRM id) in one transaction.
 
