@@ -257,7 +257,13 @@ async def create_call_log(
             },
         )
         try:
-            attempt = await enqueue_leased(context, spec)
+            first = await enqueue_leased_if_first(context, spec)
+            if first is None and await _held(context, order_key):
+                # The call's earlier create is dead (its reservation was released): that job
+                # holds the call, and the jobs behind it, for an operator's retry or drop.
+                await context.store.call_logs.release(link)
+                return queued_outcome(CREATE_CALL_LOG)
+            attempt = first or await enqueue_leased(context, spec)
         except SQLAlchemyError as error:
             log.error(
                 "recording the outbox job failed", session_id=session_id, error_type=type(error).__name__
@@ -302,6 +308,11 @@ async def create_call_log(
             "returnMessage": message_to_wire(result.return_message),
         }
     )
+
+
+async def _held(context: ServerContext, order_key: str) -> bool:
+    """Whether a job of this call failed and still waits (queued with an error, or dead)."""
+    return any(job.last_error is not None for job in await context.store.outbox.queued_for(order_key))
 
 
 class NotSentAgain(Exception):
