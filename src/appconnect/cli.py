@@ -377,15 +377,20 @@ def outbox_retry(
 def outbox_drop(
     job_id: int = typer.Argument(..., help="The job's id (from `appconnect outbox list`)."),
 ) -> None:
-    """Delete a job: the CRM write it owes is given up."""
+    """Delete a job: the CRM write it owes is given up (a call's create: with the call's jobs behind it)."""
     from appconnect.worker import change_job
 
     settings = _settings()
     configure_logging("WARNING")
-    if not asyncio.run(change_job(settings, job_id, "drop")):
+    dropped = asyncio.run(change_job(settings, job_id, "drop"))
+    if not dropped:
         typer.echo(f"no job {job_id}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"job {job_id} dropped")
+    behind = [str(other) for other in dropped if other != job_id]
+    typer.echo(
+        f"job {job_id} dropped"
+        + (f", with the jobs of its call behind it: {' '.join(behind)}" if behind else "")
+    )
 
 
 @app.command()

@@ -22,6 +22,7 @@ from appconnect.config import Settings, resolve_secrets
 from appconnect.crm_http import CrmHttp
 from appconnect.security import SessionTokens
 from appconnect.services.context import ServerContext
+from appconnect.services.outbox import drop_job
 from appconnect.services.outbox_worker import OutboxWorker
 from appconnect.store import Store, upgrade
 from appconnect.store.outbox import Job
@@ -90,14 +91,22 @@ async def list_jobs(settings: Settings, *, state: str | None) -> list[Job]:
         await store.close()
 
 
-async def change_job(settings: Settings, job_id: int, action: str) -> bool:
+async def change_job(settings: Settings, job_id: int, action: str) -> list[int]:
+    """`retry` or `drop` one job; the ids changed ([] when there was no such job to change).
+
+    A dropped call-log create takes the jobs of its call behind it along (`services.outbox.drop_job`).
+    """
     store = Store.open(settings.database_url, resolve_secrets(settings).app_server_secret_key)
     try:
         job = await store.outbox.get(job_id)
-        done = await (store.outbox.retry(job_id) if action == "retry" else store.outbox.drop(job_id))
-        if done and job is not None:
-            fields: dict[str, Any] = {"job_id": job.id, "kind": job.kind, "order_key": job.order_key}
-            log.info(f"outbox job {'retried' if action == 'retry' else 'dropped'} by an operator", **fields)
-        return done
+        if job is None:
+            return []
+        if action == "drop":
+            return await drop_job(store.outbox, job, by="an operator")
+        if not await store.outbox.retry(job_id):
+            return []
+        fields: dict[str, Any] = {"job_id": job.id, "kind": job.kind, "order_key": job.order_key}
+        log.info("outbox job retried by an operator", **fields)
+        return [job_id]
     finally:
         await store.close()

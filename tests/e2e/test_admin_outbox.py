@@ -22,7 +22,6 @@ from appconnect.domain import User
 from appconnect.store import Store
 from appconnect.store.outbox import Job, JobSpec
 from tests.conftest import TEST_SECRET
-from tests.e2e.test_outbox_pipedrive import Extension
 from tests.fakes.fixtures import FakeCrmFactory
 from tests.fakes.pipedrive import FAKE_REDIRECT_URI, FakePipedrive
 from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures
@@ -37,6 +36,7 @@ from tests.fakes.ringcentral import (
     OTHER_ACCOUNT_ADMIN_TOKEN,
     create_ringcentral_app,
 )
+from tests.support.outage_soak import Extension
 
 
 @dataclass
@@ -141,13 +141,67 @@ async def test_an_admin_lists_a_dead_job_and_retrying_it_delivers_it(admin: Admi
 async def test_an_admin_drops_a_dead_job_and_its_write_is_given_up(admin: Admin) -> None:
     job_id = await admin.dead_create("adm-2")
     dropped = await admin.drop(job_id)
-    assert (dropped.status_code, dropped.json()) == (200, {"successful": True, "dropped": job_id})
+    assert (dropped.status_code, dropped.json()) == (
+        200,
+        {"successful": True, "dropped": job_id, "droppedBehind": []},
+    )
     assert await admin.stored(job_id) is None
     assert (await admin.list()).json()["jobs"] == []
     await asyncio.sleep(0.3)  # the worker has nothing to deliver
     assert admin.extension.activities_of("adm-2") == []
     again = await admin.drop(job_id)
     assert (again.status_code, again.json()) == (404, {"error": f"Outbox job {job_id} not found"})
+
+
+async def _behind(admin: Admin, session_id: str) -> list[dict[str, Any]]:
+    """An update and a disposition of a call whose create is dead: both queued behind it."""
+    extension = admin.extension
+    deal = extension.pipedrive.state.add_deal("Big deal", person_id=extension.person_id)
+    answers = [
+        await extension.update(session_id, duration=42, result="Call connected"),
+        (
+            await extension.client.put(
+                "/callDisposition",
+                headers=extension.auth,
+                json={"sessionId": session_id, "dispositions": {"deals": deal["id"]}},
+            )
+        ).json(),
+    ]
+    assert all("automatically" in answer["returnMessage"]["message"] for answer in answers), answers
+    await asyncio.sleep(0.3)  # six worker polls: they stay queued behind the dead create
+    jobs: list[dict[str, Any]] = [
+        job for job in (await admin.list()).json()["jobs"] if session_id in job["orderKey"]
+    ]
+    assert [(job["kind"], job["state"]) for job in jobs] == [
+        ("call_log.create", "dead"),
+        ("call_log.update", "queued"),
+        ("call_log.disposition", "queued"),
+    ]
+    return jobs
+
+
+async def test_an_admin_retries_a_dead_create_and_the_writes_behind_it_follow(admin: Admin) -> None:
+    job_id = await admin.dead_create("adm-4")
+    await _behind(admin, "adm-4")
+    assert (await admin.retry(job_id)).status_code == 200
+    assert (await admin.extension.drained())["dead"] == 0
+    [activity] = admin.extension.activities_of("adm-4")
+    assert activity["duration"] == "00:01" and "Call connected" in activity["note"]
+    assert activity["deal_id"] is not None  # the disposition, applied after the create
+    assert (await admin.extension.matched(["adm-4"]))["adm-4"] == str(activity["id"])
+
+
+async def test_an_admin_drops_a_dead_create_with_the_writes_of_its_call_behind_it(admin: Admin) -> None:
+    job_id = await admin.dead_create("adm-5")
+    behind = [job["id"] for job in (await _behind(admin, "adm-5"))[1:]]
+    dropped = await admin.drop(job_id)
+    assert (dropped.status_code, dropped.json()) == (
+        200,
+        {"successful": True, "dropped": job_id, "droppedBehind": behind},
+    )
+    assert (await admin.list()).json()["jobs"] == []
+    assert [await admin.stored(other) for other in behind] == [None, None]
+    assert admin.extension.activities_of("adm-5") == []
 
 
 @pytest.mark.parametrize("job_id", ["987654", "abc", "1.5", "99999999999999999999999"])

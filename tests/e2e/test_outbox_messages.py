@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import TEST_HASH_KEY, TEST_SECRET
 from tests.e2e.test_outbox_crash import server_group
-from tests.e2e.test_outbox_pipedrive import Extension, start_extension  # noqa: F401 - fixture
+from tests.e2e.test_outbox_pipedrive import start_extension  # noqa: F401 - fixture
 from tests.e2e.test_pipedrive_flows import oauth_login
 from tests.fakes.pipedrive import FakePipedrive
 from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures

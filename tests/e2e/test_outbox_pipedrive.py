@@ -2,7 +2,8 @@
 
 The real server on a real socket, fake Pipedrive over HTTPS with faults injected, and an
 extension that never retries: after an outage (503, 429 with Retry-After, connections refused),
-each call is in Pipedrive exactly once with its final duration and result and its recording link.
+each call is in Pipedrive exactly once with its final duration and result and its recording link
+(the soak driver is `tests/support/outage_soak.py`, shared with `benchmarks/outage_soak.py`).
 Creates whose outcome is unknown (slower than the CRM timeout while Pipedrive still makes the
 activity) end with exactly one activity, with or without a client retry.
 """
@@ -12,176 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-import struct
 import subprocess
-import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import call_record
-from tests.fakes.pipedrive import FAKE_REDIRECT_URI, FakePipedrive
+from tests.fakes.pipedrive import FakePipedrive
 from tests.fakes.pipedrive.fixtures import (  # noqa: F401 - fixtures
     PIPEDRIVE_USER_ID,
     fake_pipedrive_fixture,
     pipedrive_env_fixture,
 )
+from tests.support.outage_soak import FAULTS, Extension, RefusingProxy, login, outage, soak
 from tests.support.processes import APPCONNECT, operator_env
-
-ANN = "+14155550100"
-
-
-class RefusingProxy:
-    """A TCP forwarder in front of fake Pipedrive that can refuse connections (an outage in which
-    no request reaches the CRM): while refusing, open connections are cut and every new one is
-    reset before a byte is exchanged."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(128)
-        self.port: int = self._listener.getsockname()[1]
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._refusing = False
-
-    def start(self) -> RefusingProxy:
-        threading.Thread(target=self._serve, daemon=True).start()
-        return self
-
-    def accept(self) -> None:
-        self._refusing = False
-
-    def refuse(self) -> None:
-        self._refusing = True
-        with self._lock:
-            for connection in list(self._open):
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-            self._open.clear()
-
-    def stop(self) -> None:
-        self.refuse()
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._refusing:  # reset: the connection fails before anything is sent
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-            with self._lock:
-                self._open.discard(source)
-            source.close()
-
-
-@dataclass
-class Extension:
-    """An extension that never retries, logged in to the server."""
-
-    client: httpx.AsyncClient
-    auth: dict[str, str]
-    pipedrive: FakePipedrive
-    person_id: int
-
-    async def create(self, session_id: str, **overrides: Any) -> dict[str, Any]:
-        record = call_record(session_id, customSubject=f"Call {session_id}", **overrides)
-        answer = await self.client.post(
-            "/callLog", headers=self.auth, json={"logInfo": record, "contactId": self.person_id, "note": "Hi"}
-        )
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        return body
-
-    async def update(self, session_id: str, **fields: Any) -> dict[str, Any]:
-        answer = await self.client.patch(
-            "/callLog", headers=self.auth, json={"sessionId": session_id, **fields}
-        )
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        return body
-
-    async def lifecycle(self, session_id: str) -> list[dict[str, Any]]:
-        """Create while ringing, the final duration and result, then the recording link."""
-        return [
-            await self.create(session_id),
-            await self.update(session_id, duration=42, result="Call connected"),
-            await self.update(session_id, recordingLink=f"https://rec.example.com/{session_id}"),
-        ]
-
-    async def drained(self, seconds: float = 60.0) -> dict[str, Any]:
-        """Wait until the outbox has nothing queued; its stats from `/health/ready`."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while True:
-            stats: dict[str, Any] = (await self.client.get("/health/ready")).json()["outbox"]
-            if stats["queued"] == 0:
-                return stats
-            assert loop.time() < deadline, f"the outbox did not drain: {stats}"
-            await asyncio.sleep(0.1)
-
-    def activities_of(self, session_id: str) -> list[dict[str, Any]]:
-        with self.pipedrive.state.lock:
-            return [
-                dict(a)
-                for a in self.pipedrive.state.activities.values()
-                if a["subject"] == f"Call {session_id}"
-            ]
-
-    async def matched(self, session_ids: list[str]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for start in range(0, len(session_ids), 5):
-            batch = ",".join(session_ids[start : start + 5])
-            answer = await self.client.get("/callLog", params={"sessionIds": batch}, headers=self.auth)
-            for entry in answer.json()["logs"]:
-                found[entry["sessionId"]] = entry.get("logId") if entry["matched"] else None
-        return found
-
-    async def assert_each_call_logged_once(self, session_ids: list[str]) -> None:
-        matched = await self.matched(session_ids)
-        for session_id in session_ids:
-            activities = self.activities_of(session_id)
-            assert len(activities) == 1, (session_id, len(activities))
-            [activity] = activities
-            assert matched[session_id] == str(activity["id"]), session_id
-            note = activity["note"]
-            assert activity["duration"] == "00:01", session_id  # 42 s, in Pipedrive's HH:MM
-            assert "Call connected" in note and "42" in note, (session_id, note)
-            assert f"https://rec.example.com/{session_id}" in note, session_id
-
-
-Start = Callable[..., Any]
 
 
 @pytest.fixture
@@ -196,117 +42,41 @@ def start_extension(
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
             if hostname is not None:
                 pipedrive_env.state.api_host = hostname
-            auth = await _login(client, pipedrive_env, hostname or pipedrive_env.hostname)
+            auth = await login(client, pipedrive_env, hostname or pipedrive_env.hostname)
             yield Extension(client=client, auth=auth, pipedrive=pipedrive_env, person_id=int(person["id"]))
 
     return start
 
 
-async def _login(client: httpx.AsyncClient, pipedrive: FakePipedrive, hostname: str) -> dict[str, str]:
-    """The extension's OAuth login, naming the company host the server is to call."""
-    code = pipedrive.state.authorize(PIPEDRIVE_USER_ID)
-    params = {
-        "callbackUri": f"{FAKE_REDIRECT_URI}?code={code}&state=platform%3Dpipedrive",
-        "hostname": hostname,
-    }
-    answer = await client.get("/oauth-callback", params=params)
-    assert answer.status_code == 200 and "jwtToken" in answer.json(), answer.text
-    return {"Authorization": f"Bearer {answer.json()['jwtToken']}"}
+#: Fake Pipedrive's burst limit in the soaks (requests per 2 s; Pipedrive's is 80, at which 200
+#: lifecycles take 45 s of requests alone): the soaks measure the outage, not the limit.
+BURST = 400
 
 
-async def _run_with_window(
-    extension: Extension,
-    count: int,
-    *,
-    begin: Callable[[], None],
-    end: Callable[[], None],
-    concurrency: int = 16,
-) -> list[list[dict[str, Any]]]:
-    """`count` lifecycles, `concurrency` at a time; the fault window covers the middle third."""
-    session_ids = [f"soak-{n}" for n in range(count)]
-    gate = asyncio.Semaphore(concurrency)
-    started = 0
-
-    async def one(session_id: str) -> list[dict[str, Any]]:
-        nonlocal started
-        async with gate:
-            started += 1
-            if started == count // 3:
-                begin()
-            if started == 2 * count // 3:
-                end()
-            return await extension.lifecycle(session_id)
-
-    answers = await asyncio.gather(*(one(session_id) for session_id in session_ids))
-    end()
-    return answers
-
-
-def _queued(answers: list[list[dict[str, Any]]]) -> int:
-    return sum(
-        1
-        for steps in answers
-        for answer in steps
-        if answer["successful"] is False and "automatically" in answer["returnMessage"]["message"]
-    )
-
-
-async def test_a_503_window_in_the_middle_of_200_lifecycles_loses_nothing(start_extension: Any) -> None:
-    async with start_extension() as extension:
-        faults = extension.pipedrive.faults
-        answers = await _run_with_window(
-            extension,
-            200,
-            begin=lambda: faults.add(
-                503, body={"success": False, "error": "down"}, times=None, path="/api/*"
-            ),
-            end=faults.clear,
-        )
-        assert _queued(answers) > 0  # the window did hit
-        others = [
-            a
-            for steps in answers
-            for a in steps
-            if a["successful"] is False and "automatically" not in str(a)
-        ]
-        assert others == []  # never an error that invites logging the call again by hand
-        stats = await extension.drained()
-        assert stats["dead"] == 0
-        await extension.assert_each_call_logged_once([f"soak-{n}" for n in range(200)])
-
-
-async def test_a_429_window_with_retry_after_loses_nothing(start_extension: Any) -> None:
-    async with start_extension() as extension:
-        faults = extension.pipedrive.faults
-        answers = await _run_with_window(
-            extension,
-            60,
-            begin=lambda: faults.add(
-                429, headers={"Retry-After": "1"}, body={"success": False}, times=None, path="/api/*"
-            ),
-            end=faults.clear,
-            concurrency=8,
-        )
-        assert _queued(answers) > 0
-        assert (await extension.drained())["dead"] == 0
-        await extension.assert_each_call_logged_once([f"soak-{n}" for n in range(60)])
-
-
-async def test_a_window_of_refused_connections_loses_nothing(
-    start_extension: Any, pipedrive_env: FakePipedrive, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_an_outage_in_the_middle_of_200_lifecycles_loses_nothing(
+    fault: str, start_extension: Any, pipedrive_env: FakePipedrive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proxy = RefusingProxy(pipedrive_env.server.port).start()
-    monkeypatch.setenv("PIPEDRIVE_API_BASE_URL", f"https://localhost:{proxy.port}")  # the API via the proxy
+    """503, 429 with `Retry-After`, or refused connections for the middle third of 200 lifecycles
+    of an extension that never retries: every call in Pipedrive once, final data and recording."""
+    proxy: RefusingProxy | None = None
+    overrides: dict[str, Any] = {}
+    if fault == "refused":  # the API through a proxy that refuses connections during the window
+        proxy = RefusingProxy(pipedrive_env.server.port).start()
+        monkeypatch.setenv("PIPEDRIVE_API_BASE_URL", f"https://localhost:{proxy.port}")
+        overrides = {"hostname": f"localhost:{proxy.port}", "crm_timeout_seconds": 2.0}
     try:
-        async with start_extension(hostname=f"localhost:{proxy.port}", crm_timeout_seconds=2.0) as extension:
-            answers = await _run_with_window(
-                extension, 60, begin=proxy.refuse, end=proxy.accept, concurrency=8
-            )
-            assert _queued(answers) > 0
-            assert (await extension.drained())["dead"] == 0
-            await extension.assert_each_call_logged_once([f"soak-{n}" for n in range(60)])
+        async with start_extension(**overrides) as extension:
+            report = await soak(extension, 200, outage(fault, extension.pipedrive, proxy), burst_limit=BURST)
     finally:
-        proxy.stop()
+        if proxy is not None:
+            proxy.stop()
+    print(*report.lines(), sep="\n")  # shown with -s
+    assert report.queued_answers > 0  # the window did hit
+    assert report.other_failures == []  # never an error that invites logging the call again by hand
+    assert report.outbox["dead"] == 0
+    assert report.tally.problems() == {}
+    assert report.tally.logged_once == 200
 
 
 @pytest.mark.parametrize("client_retries", [False, True], ids=["no-retry", "retry"])
@@ -401,6 +171,106 @@ async def test_a_dead_job_is_listed_retried_by_command_and_delivered(
         assert _cli(settings, "list").stdout.strip() == "the outbox is empty"
         missing = _cli(settings, "drop", str(job["id"]))
         assert missing.returncode == 1 and "no job" in missing.stderr
+
+
+async def _dead_count(extension: Extension, dead: int) -> dict[str, Any]:
+    """Poll `/health/ready` until `dead` jobs are dead; the outbox stats then."""
+    for _ in range(200):
+        stats: dict[str, Any] = (await extension.client.get("/health/ready")).json()["outbox"]
+        if stats["dead"] == dead:
+            return stats
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {dead} dead jobs: {stats}")
+
+
+async def test_updates_behind_a_dead_create_wait_and_its_retry_delivers_them_once(
+    start_extension: Any, settings: Any
+) -> None:
+    async with start_extension(outbox_max_attempts=2) as extension:
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, path="/api/*")  # longer than 2 attempts
+        answers = [
+            await extension.create("held-1"),
+            await extension.update("held-1", duration=42, result="Call connected"),
+        ]
+        await _dead_count(extension, 1)  # the create is dead ...
+        answers.append(await extension.update("held-1", recordingLink="https://rec.example.com/held-1"))
+        assert all("automatically" in answer["returnMessage"]["message"] for answer in answers), answers
+        faults.clear()
+        await asyncio.sleep(0.5)  # ten worker polls: the updates behind it stay queued, not dead
+        stats = (await extension.client.get("/health/ready")).json()["outbox"]
+        assert (stats["queued"], stats["dead"]) == (1, 1)
+        listed = _cli(settings, "list", "--json")
+        jobs = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [(job["kind"], job["state"], job["attempts"]) for job in jobs] == [
+            ("call_log.create", "dead", 2),
+            ("call_log.update", "queued", 0),  # both updates, merged into one job
+        ]
+        assert extension.activities_of("held-1") == []
+        retried = _cli(settings, "retry", str(jobs[0]["id"]))
+        assert retried.returncode == 0, retried.stderr
+        assert (await extension.drained())["dead"] == 0
+        await extension.assert_each_call_logged_once(["held-1"])  # final data and recording, once
+        [activity] = extension.activities_of("held-1")
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{activity['id']}")) == 1
+
+
+async def test_consecutive_queued_updates_merge_into_one_write_of_the_same_note(start_extension: Any) -> None:
+    """The final data, the recording, the agent's note and corrected final data, queued behind a
+    create: one job, one PATCH, and the note one PATCH per update leaves (the last result wins)."""
+    steps: list[dict[str, Any]] = [
+        {"duration": 42, "result": "Call connected"},
+        {"recordingLink": "https://rec.example.com/REC"},
+        {"note": "Wants a quote by Tuesday"},
+        {"duration": 125, "result": "Voicemail"},
+    ]
+    async with start_extension() as extension:
+        assert (await extension.create("one-by-one"))["successful"] is True
+        for step in steps:
+            assert (await extension.update("one-by-one", **step))["successful"] is True
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
+        answers = [await extension.create("merged")]
+        answers += [await extension.update("merged", **step) for step in steps]
+        assert await extension.update("merged", **steps[1]) == answers[2]  # a retry: the same answer
+        assert all("automatically" in answer["returnMessage"]["message"] for answer in answers), answers
+        assert (await extension.outbox())["queued"] == 2  # the create, and one update job
+        faults.clear()
+        assert (await extension.drained())["dead"] == 0
+        [reference] = extension.activities_of("one-by-one")
+        [merged] = extension.activities_of("merged")
+        assert merged["note"] == reference["note"].replace("one-by-one", "merged")
+        assert "Voicemail" in merged["note"] and "Call connected" not in merged["note"]
+        assert (
+            "https://rec.example.com/REC" in merged["note"] and "Wants a quote by Tuesday" in merged["note"]
+        )
+        assert merged["duration"] == reference["duration"] != "00:01"  # 125 s, not 42 s
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{reference['id']}")) == 4
+        assert len(extension.pipedrive.requests_to("PATCH", f"/api/v2/activities/{merged['id']}")) == 1
+
+
+async def test_dropping_a_dead_create_drops_the_updates_of_its_call_behind_it(
+    start_extension: Any, settings: Any
+) -> None:
+    async with start_extension(outbox_max_attempts=2) as extension:
+        faults = extension.pipedrive.faults
+        faults.add(503, body={"success": False}, times=None, method="POST", path="/api/v2/activities")
+        await extension.create("gone-1")
+        await _dead_count(extension, 1)
+        await extension.update("gone-1", duration=42, result="Call connected")
+        assert (await extension.create("gone-1"))["returnMessage"]["message"].startswith("The CRM is not")
+        faults.clear()
+        jobs = [json.loads(line) for line in _cli(settings, "list", "--json").stdout.splitlines()]
+        [create, update] = [job for job in jobs if "gone-1" in job["orderKey"]]
+        dropped = _cli(settings, "drop", str(create["id"]))
+        assert dropped.returncode == 0, dropped.stderr
+        assert (
+            dropped.stdout.strip()
+            == f"job {create['id']} dropped, with the jobs of its call behind it: {update['id']}"
+        )
+        await extension.drained()
+        assert extension.activities_of("gone-1") == []  # given up, as the operator asked
+        assert _cli(settings, "list").stdout.strip() == "the outbox is empty"
 
 
 # -- dispositions ---------------------------------------------------------------------------------

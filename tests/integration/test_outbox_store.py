@@ -177,9 +177,54 @@ async def test_a_dead_job_is_kept_listed_and_can_be_retried_or_dropped(store: St
     [queued] = await store.outbox.jobs(state=QUEUED)
     assert queued.attempts == 0
     assert [j.id for j in await store.outbox.claim("w", limit=1, lease_seconds=30)] == [job.id]
-    assert await store.outbox.drop(job.id) is True
+    assert await store.outbox.drop(job.id) == [job.id]
     assert await store.outbox.jobs() == []
-    assert await store.outbox.drop(job.id) is False
+    assert await store.outbox.drop(job.id) == []
+
+
+async def test_a_dead_job_holds_the_jobs_behind_it_and_a_retry_runs_them_after_it(store: Store) -> None:
+    create, first, second = [await store.outbox.enqueue(spec("call-1", n)) for n in (1, 2, 3)]
+    other = await store.outbox.enqueue(spec("call-2", 4))
+    claimed = await store.outbox.claim("w", limit=10, lease_seconds=30)
+    assert [job.id for job in claimed] == [create.id, other.id]  # one per call
+    await store.outbox.kill(create.id, error="CrmUnavailable: down")
+    await store.outbox.complete(other.id)
+    assert await store.outbox.claim("w", limit=10, lease_seconds=30) == []  # held behind the dead one
+    held = await store.outbox.queued_for("call-1")
+    assert [(job.id, job.state) for job in held] == [
+        (create.id, DEAD),
+        (first.id, QUEUED),
+        (second.id, QUEUED),
+    ]
+    stats = await store.outbox.stats()
+    assert (stats.queued, stats.dead) == (2, 1)  # visible, and counted
+    before = await store.outbox.get(first.id)
+    assert before is not None
+    await asyncio.sleep(0.01)
+    assert await store.outbox.retry(create.id) is True
+    after = await store.outbox.get(first.id)
+    assert after is not None and after.created_at > before.created_at  # a fresh age with it
+    order = []
+    for _ in range(3):
+        [job] = await store.outbox.claim("w", limit=10, lease_seconds=30)
+        order.append(job.id)
+        await store.outbox.complete(job.id)
+    assert order == [create.id, first.id, second.id]
+    assert await store.outbox.claim("w", limit=10, lease_seconds=30) == []
+
+
+async def test_dropping_a_job_with_those_behind_it_or_alone(store: Store) -> None:
+    create, first, second = [await store.outbox.enqueue(spec("call-1", n)) for n in (1, 2, 3)]
+    other = await store.outbox.enqueue(spec("call-2", 4))
+    await store.outbox.kill(create.id, error="CrmUnavailable: down")
+    assert await store.outbox.drop(create.id, with_later=True) == [create.id, first.id, second.id]
+    assert [job.id for job in await store.outbox.jobs()] == [other.id]  # another call's: kept
+    alone, behind = [await store.outbox.enqueue(spec("call-3", n)) for n in (5, 6)]
+    await store.outbox.kill(alone.id, error="CrmUnavailable: down")
+    assert await store.outbox.drop(alone.id) == [alone.id]
+    claimed = await store.outbox.claim("w", limit=10, lease_seconds=30)
+    assert {job.id for job in claimed} == {other.id, behind.id}  # no longer held
+    assert await store.outbox.drop(alone.id, with_later=True) == []
 
 
 async def test_stale_reservations_without_a_job_are_swept_and_those_with_one_kept(store: Store) -> None:
@@ -263,3 +308,19 @@ async def test_an_admins_view_holds_its_accounts_jobs_of_its_platform_only(store
             )
             is None
         )
+
+
+async def test_a_write_merges_only_into_the_last_queued_job_of_its_key_that_no_attempt_holds(
+    store: Store,
+) -> None:
+    first = await store.outbox.enqueue(spec("call-1", 1))
+    assert await store.outbox.merge_into(first.id, payload={"n": 12}) is True
+    merged = await store.outbox.get(first.id)
+    assert merged is not None and merged.payload == {"n": 12}
+    behind = await store.outbox.enqueue(spec("call-1", 3))
+    assert await store.outbox.merge_into(first.id, payload={"n": 99}) is False  # no longer the last
+    leased = await store.outbox.enqueue(spec("call-2", 4), lease_owner="request:x", lease_seconds=30)
+    assert await store.outbox.merge_into(leased.id, payload={"n": 99}) is False  # being attempted
+    await store.outbox.kill(behind.id, error="CrmUnavailable: down")
+    assert await store.outbox.merge_into(behind.id, payload={"n": 99}) is False  # dead
+    assert [job.payload["n"] for job in await store.outbox.jobs()] == [12, 3, 4]

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from appconnect.domain import User
+from appconnect.services import outbox
 from appconnect.services.admin import user_and_admin
 from appconnect.services.context import ServerContext
 from appconnect.services.replies import Reply, error
@@ -107,13 +108,17 @@ async def retry_job(
 async def drop_job(
     context: ServerContext, *, user_id: str, rc_access_token: str | None, job_id: str
 ) -> Reply:
-    """`DELETE /admin/outbox/{jobId}`: delete the job; its CRM write is given up."""
+    """`DELETE /admin/outbox/{jobId}`: delete the job; its CRM write is given up.
+
+    A call's create takes the jobs of that call behind it along (`droppedBehind`, their ids).
+    """
     checked = await user_and_admin(context, user_id, rc_access_token)
     if isinstance(checked, Reply):
         return checked
     user, identity = checked
     job = await _scoped_job(context, job_id, user, identity)
-    if job is None or not await context.store.outbox.drop(job.id):
+    dropped = [] if job is None else await outbox.drop_job(context.store.outbox, job, by="an admin")
+    if job is None or not dropped:
         return _not_found(job_id)
-    log.info("outbox job dropped by an admin", job_id=job.id, kind=job.kind, order_key=job.order_key)
-    return Reply({"successful": True, "dropped": job.id})
+    behind = [other for other in dropped if other != job.id]
+    return Reply({"successful": True, "dropped": job.id, "droppedBehind": behind})

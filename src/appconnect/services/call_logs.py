@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -57,12 +56,14 @@ from appconnect.services.outbox import (
     QUEUED_CALL,
     UPDATE_CALL_LOG,
     Attempt,
+    accepted_keys,
     account_key,
     call_order_key,
     enqueue_behind,
     enqueue_leased,
     enqueue_leased_if_first,
     job_log,
+    jobs_ahead,
     queued_outcome,
 )
 from appconnect.services.outcomes import Answered, Outcome
@@ -70,7 +71,7 @@ from appconnect.services.outcomes import fail as _fail
 from appconnect.services.user_mapping import assigned_crm_user_id
 from appconnect.store import ExtensionIdentity
 from appconnect.store.call_logs import choose_link
-from appconnect.store.outbox import Job, JobSpec
+from appconnect.store.outbox import QUEUED, Job, JobSpec
 
 log = structlog.get_logger(__name__)
 
@@ -256,7 +257,13 @@ async def create_call_log(
             },
         )
         try:
-            attempt = await enqueue_leased(context, spec)
+            first = await enqueue_leased_if_first(context, spec)
+            if first is None and await _held(context, order_key):
+                # The call's earlier create is dead (its reservation was released): that job
+                # holds the call, and the jobs behind it, for an operator's retry or drop.
+                await context.store.call_logs.release(link)
+                return queued_outcome(CREATE_CALL_LOG)
+            attempt = first or await enqueue_leased(context, spec)
         except SQLAlchemyError as error:
             log.error(
                 "recording the outbox job failed", session_id=session_id, error_type=type(error).__name__
@@ -306,6 +313,11 @@ async def create_call_log(
             "returnMessage": message_to_wire(result.return_message),
         }
     )
+
+
+async def _held(context: ServerContext, order_key: str) -> bool:
+    """Whether a job of this call failed and still waits (queued with an error, or dead)."""
+    return any(job.last_error is not None for job in await context.store.outbox.queued_for(order_key))
 
 
 class NotSentAgain(Exception):
@@ -411,25 +423,6 @@ async def _first_update_attempt(
     return None if attempt is None else (link, user, attempt)
 
 
-async def _jobs_ahead(context: ServerContext, order_key: str) -> bool:
-    """Whether jobs of this call are queued; waits (bounded) while one is being attempted.
-
-    A job with a live lease is running now (a create in flight): waiting a moment lets the update
-    apply right after it, as before the outbox. Jobs waiting out a backoff are not waited for.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + context.settings.create_wait_seconds
-    while True:
-        queued = await context.store.outbox.queued_for(order_key)
-        if not queued:
-            return False
-        moment = datetime.now(UTC)
-        running = any(job.lease_until is not None and job.lease_until > moment for job in queued)
-        if not running or loop.time() >= deadline:
-            return True
-        await asyncio.sleep(PENDING_POLL_SECONDS)
-
-
 async def _settled_link(
     context: ServerContext, session_id: str, who: ExtensionIdentity, *, platform: str, user_id: str | None
 ) -> CallLogLink | None:
@@ -492,11 +485,14 @@ async def update_call_log(
     if ready is not None:
         link, user, attempt = ready
     else:
-        if job is None and await _jobs_ahead(context, order_key):
+        if job is None and await jobs_ahead(context, order_key, poll_seconds=PENDING_POLL_SECONDS):
             behind_user = await _usable_user(context, user_id, platform)
             if behind_user is None:
                 return _fail(USER_NOT_FOUND)
-            return await enqueue_behind(context, spec_for(behind_user))
+            spec = spec_for(behind_user)
+            if await _merged_behind(context, connector, behind_user, spec):
+                return queued_outcome(UPDATE_CALL_LOG)
+            return await enqueue_behind(context, spec)
         settled = await _settled_link(context, request.session_id, who, platform=platform, user_id=user_id)
         if settled is None or settled.state == "pending":
             message = (
@@ -540,7 +536,7 @@ async def update_call_log(
                     step="read before update",
                 )
                 existing = current.call_log_info
-            composed = compose_update(request, link, existing, crm.user, log_format)
+            composed = _compose_steps(job, request, link, existing, crm.user, log_format)
         result, crm = await crm.run(
             connector.update_call_log,
             UpdateCallLogInput(
@@ -587,12 +583,18 @@ def compose_update(
     existing: CallLogInfo | None,
     user: User,
     log_format: str,
+    *,
+    body: str | None = None,
 ) -> str:
-    """The whole new body of an update: the CRM's current body with this update's items upserted.
+    """The whole new body of an update: the CRM's current body (or `body`, the one an earlier
+    update of a merged job composed) with this update's items upserted.
 
     The one place an update body is composed; connectors receive it as `composed_log_details`.
     """
-    existing_body = (existing.full_body or existing.note or "") if existing is not None else ""
+    if body is not None:
+        existing_body = body
+    else:
+        existing_body = (existing.full_body or existing.note or "") if existing is not None else ""
     return compose_call_log(
         log_format=log_format,
         existing_body=existing_body,
@@ -618,6 +620,102 @@ def compose_update(
         voicemail_link=request.voicemail_link,
         **request.ai_artefacts(),
     )
+
+
+#: Update fields a later update of the same call replaces, in the CRM body (item by item) and in
+#: the connector's fields: consecutive queued updates that carry only these (and the fields that
+#: name the call, equal in both) are merged into one job (`_merged_behind`).
+MERGEABLE_UPDATE_FIELDS = frozenset(
+    {"duration", "result", "recordingLink", "recordingDownloadLink", "note", "subject", "startTime"}
+)
+SAME_CALL_FIELDS = frozenset(
+    {
+        "sessionId",
+        "extensionNumber",
+        "hashedExtensionId",
+        "rcExtensionId",
+        "accountId",
+        "direction",
+        "from",
+        "to",
+    }
+)
+
+
+def merge_updates(earlier: dict[str, Any], later: dict[str, Any], later_key: str) -> dict[str, Any] | None:
+    """The payload of one update job delivering queued update `earlier` then `later` (payloads),
+    or None when they cannot be merged (other fields, another call or account, another source).
+
+    The merged job keeps each request as a step: the worker composes the steps one after another
+    on the body it reads, exactly as applying them one by one would, and writes that body once;
+    the connector's fields take each field's last value (`request`): the last final duration and
+    result win, a recording link or note that only the earlier one carries survives.
+    """
+    if any(earlier.get(key) != later.get(key) for key in ("rcAccountId", "isFromSscl")):
+        return None
+    first: dict[str, Any] = earlier["request"]
+    second: dict[str, Any] = later["request"]
+    allowed = MERGEABLE_UPDATE_FIELDS | SAME_CALL_FIELDS
+    if not set(first) <= allowed or not set(second) <= allowed:
+        return None
+    if any(first[key] != second[key] for key in SAME_CALL_FIELDS & set(first) & set(second)):
+        return None
+    return {
+        **earlier,
+        "request": {**first, **second},
+        "steps": [*earlier.get("steps", [first]), second],
+        "mergedKeys": [*earlier.get("mergedKeys", []), later_key],
+    }
+
+
+async def _merged_behind(context: ServerContext, connector: Connector, user: User, spec: JobSpec) -> bool:
+    """Merge update `spec` into the last queued job of its call when that is an update no attempt
+    holds and `merge_updates` allows it; whether the write is owed now (merged, or there already).
+
+    Only for a connector whose updates recompose the body it reads (`ReadsCallLogs`, a composed
+    format): there, composing the steps on one read gives the body that one write per update
+    would have left.
+    """
+    if (
+        not isinstance(connector, ReadsCallLogs)
+        or connector.get_log_format_type(user) not in COMPOSED_FORMATS
+    ):
+        return False
+    queued = await context.store.outbox.queued_for(spec.order_key)
+    if not queued:
+        return False
+    if any(spec.dedupe_key in accepted_keys(job) for job in queued):
+        return True  # the same request again: nothing new
+    last = queued[-1]
+    if last.kind != UPDATE_CALL_LOG or last.state != QUEUED or last.lease_until is not None:
+        return False
+    if last.user_id != spec.user_id:
+        return False
+    merged = merge_updates(last.payload, spec.payload, spec.dedupe_key)
+    if merged is None or not await context.store.outbox.merge_into(last.id, payload=merged):
+        return False
+    job_log("outbox job merged", last, updates=len(merged["steps"]))
+    return True
+
+
+def _compose_steps(
+    job: Job | None,
+    request: UpdateCallLogRequest,
+    link: CallLogLink,
+    existing: CallLogInfo | None,
+    user: User,
+    log_format: str,
+) -> str:
+    """The body an update job writes: its request's, or a merged job's steps composed in turn."""
+    steps: list[dict[str, Any]] = job.payload.get("steps", []) if job is not None else []
+    if not steps:
+        return compose_update(request, link, existing, user, log_format)
+    body: str | None = None
+    for step in steps:
+        body = compose_update(
+            UpdateCallLogRequest.model_validate(step), link, existing, user, log_format, body=body
+        )
+    return body or ""
 
 
 async def get_call_logs(
@@ -746,7 +844,7 @@ async def upsert_call_disposition(
             await Attempt(context, job, inline=False).dead(str(message.get("message")))
         return _fail(message)
 
-    if job is None and await _jobs_ahead(context, order_key):
+    if job is None and await jobs_ahead(context, order_key, poll_seconds=PENDING_POLL_SECONDS):
         user = await context.store.users.get(user_id, platform) if user_id else None
         if user is None:
             return _fail(warning("Cannot find user", ttl=3000))

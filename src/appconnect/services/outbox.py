@@ -33,7 +33,7 @@ from appconnect.services.messages import warning
 from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
 from appconnect.store.call_logs import ExtensionIdentity
-from appconnect.store.outbox import Job, JobSpec
+from appconnect.store.outbox import Job, JobSpec, OutboxRepository
 
 log = structlog.get_logger("appconnect.outbox")
 
@@ -44,6 +44,8 @@ CREATE_MESSAGE_LOG = "message_log.create"
 
 #: Jobs whose timed-out attempt may have written to the CRM: they settle before they are looked up.
 UNCERTAIN_CREATES = frozenset({CREATE_CALL_LOG, CREATE_MESSAGE_LOG})
+#: Kinds the later jobs of their order key cannot be delivered without: dropping one drops those.
+CARRIES_LATER = frozenset({CREATE_CALL_LOG})
 
 QUEUED_CALL = warning(
     "The CRM is not answering right now. This call log is saved and will be written to the CRM "
@@ -228,9 +230,11 @@ async def enqueue_leased_if_first(context: ServerContext, spec: JobSpec) -> Atte
 
 
 async def jobs_ahead(context: ServerContext, order_key: str, *, poll_seconds: float = 0.05) -> bool:
-    """Whether jobs of this call or conversation are queued; waits (bounded by
+    """Whether jobs of this call or conversation are queued or dead; waits (bounded by
     `create_wait_seconds`) while one is being attempted (its lease is live), so a write that
-    arrives during another's first attempt runs right after it rather than being queued."""
+    arrives during another's first attempt runs right after it rather than being queued. Jobs
+    waiting out a backoff are not waited for, nor a dead one: the write queues behind it, held
+    until an operator retries or drops it."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + context.settings.create_wait_seconds
     while True:
@@ -244,13 +248,37 @@ async def jobs_ahead(context: ServerContext, order_key: str, *, poll_seconds: fl
         await asyncio.sleep(poll_seconds)
 
 
+def accepted_keys(job: Job) -> set[str]:
+    """The dedupe keys of the requests a job delivers (its own, and those merged into it)."""
+    return {job.dedupe_key, *job.payload.get("mergedKeys", ())}
+
+
 async def enqueue_behind(context: ServerContext, spec: JobSpec) -> Outcome:
     """Queue a write behind the jobs of its call or conversation (no attempt now).
 
     The same request already queued (an extension's retry) adds nothing.
     """
     queued = await context.store.outbox.queued_for(spec.order_key)
-    if not any(job.dedupe_key == spec.dedupe_key for job in queued):
+    if not any(spec.dedupe_key in accepted_keys(job) for job in queued):
         job = await context.store.outbox.enqueue(spec)
         job_log("outbox job queued behind", job, ahead=len(queued))
     return queued_outcome(spec.kind)
+
+
+async def drop_job(jobs: OutboxRepository, job: Job, *, by: str) -> list[int]:
+    """An operator (`by`: "an operator", "an admin") gives up a job; the ids dropped, in order.
+
+    A call's create takes the jobs of that call behind it along (its updates and dispositions
+    have no log to apply to without it); any other job is dropped alone.
+    """
+    dropped = await jobs.drop(job.id, with_later=job.kind in CARRIES_LATER)
+    if dropped:
+        behind = [job_id for job_id in dropped if job_id != job.id]
+        log.info(
+            f"outbox job dropped by {by}",
+            job_id=job.id,
+            kind=job.kind,
+            order_key=job.order_key,
+            dropped_behind=behind,
+        )
+    return dropped

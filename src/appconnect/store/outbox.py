@@ -14,8 +14,10 @@ Lifecycle of a job::
        | kill (state `dead`: kept for an operator; `retry` queues it again, `drop` deletes it)
 
 Jobs of one `order_key` (one call session, one conversation day) are claimed one at a time in id
-order: a job is claimable only when no queued job of its key has a lower id. A lease that expired
-belongs to a process that died; the job is claimable again, with `maybe_sent` set.
+order: a job is claimable only when no job of its key, queued *or dead*, has a lower id. A dead
+job therefore holds the jobs behind it (they stay queued, visible and counted) until an operator
+retries it (then they follow it, in order) or drops it. A lease that expired belongs to a process
+that died; the job is claimable again, with `maybe_sent` set.
 """
 
 from __future__ import annotations
@@ -260,8 +262,9 @@ class OutboxRepository:
         return None if row is None else _job(row)
 
     async def queued_for(self, order_key: str) -> list[Job]:
-        """The queued jobs of one call session or conversation day, in the order they run."""
-        query = select(_TABLE).where(_C.order_key == order_key, _C.state == QUEUED).order_by(_C.id)
+        """The jobs still owed for one call session or conversation day, queued or dead, in the
+        order they run (a dead job holds those behind it: a new write of that key queues behind)."""
+        query = select(_TABLE).where(_C.order_key == order_key).order_by(_C.id)
         async with self._db.connect() as connection:
             return [_job(row) for row in (await connection.execute(query)).all()]
 
@@ -310,7 +313,8 @@ class OutboxRepository:
     async def claim(self, owner: str, *, limit: int, lease_seconds: float) -> list[Job]:
         """Lease up to `limit` runnable jobs to `owner`; the jobs as they were before the claim.
 
-        Runnable: queued, due, not leased (or the lease expired), and first of its order key.
+        Runnable: queued, due, not leased (or the lease expired), and first of its order key (no
+        job of that key, queued or dead, has a lower id: a dead job holds the jobs behind it).
         PostgreSQL skips rows another worker is claiming (`FOR UPDATE SKIP LOCKED`); SQLite takes
         the database write lock for the transaction, which serializes claims across processes.
         """
@@ -322,9 +326,7 @@ class OutboxRepository:
                 _C.state == QUEUED,
                 _C.run_after <= moment,
                 or_(_C.lease_until.is_(None), _C.lease_until < moment),
-                ~exists().where(
-                    and_(earlier.c.order_key == _C.order_key, earlier.c.id < _C.id, earlier.c.state == QUEUED)
-                ),
+                ~exists().where(and_(earlier.c.order_key == _C.order_key, earlier.c.id < _C.id)),
             )
             .order_by(_C.id)
             .limit(limit)
@@ -349,6 +351,24 @@ class OutboxRepository:
                     )
                 )
         return [Job(**{**job.__dict__, "attempts": job.attempts + 1, "lease_owner": owner}) for job in jobs]
+
+    async def merge_into(self, job_id: int, *, payload: dict[str, Any]) -> bool:
+        """Replace the payload of a queued job that no attempt holds and that is still the last
+        of its order key (a later write merged into it); False when that no longer holds (a
+        worker claimed it meanwhile, or something queued behind it): queue the write instead."""
+        later = aliased(_TABLE)
+        async with self._db.connect() as connection:
+            result = await connection.execute(
+                update(_TABLE)
+                .where(
+                    _C.id == job_id,
+                    _C.state == QUEUED,
+                    _C.lease_until.is_(None),
+                    ~exists().where(and_(later.c.order_key == _C.order_key, later.c.id > _C.id)),
+                )
+                .values(payload=payload, updated_at=now())
+            )
+        return bool(getattr(result, "rowcount", 0))
 
     async def complete(self, job_id: int, *, also: Sequence[Executable] = ()) -> None:
         """The job is delivered: delete it, and run `also` (e.g. record the CRM id) in one transaction.
@@ -427,20 +447,45 @@ class OutboxRepository:
             await session.execute(update(_TABLE).where(_C.id == job_id).values(**values))
 
     async def retry(self, job_id: int) -> bool:
-        """Queue a job again now (a dead one, or one waiting out its backoff), attempts reset."""
-        moment = now()
-        async with self._db.connect() as connection:
-            result = await connection.execute(
-                update(_TABLE)
-                .where(_C.id == job_id, or_(_C.state == DEAD, _C.lease_until.is_(None)))
-                .values(state=QUEUED, run_after=moment, attempts=0, created_at=moment, updated_at=moment)
-            )
-        return bool(getattr(result, "rowcount", 0))
+        """Queue a job again now (a dead one, or one waiting out its backoff), attempts reset.
 
-    async def drop(self, job_id: int) -> bool:
-        async with self._db.connect() as connection:
-            result = await connection.execute(delete(_TABLE).where(_C.id == job_id))
-        return bool(getattr(result, "rowcount", 0))
+        The jobs of its order key behind it (held while it was dead) get a fresh age with it, so
+        they are not given up for the time they waited.
+        """
+        moment = now()
+        async with self._db.transaction() as session:
+            order_key = (
+                await session.execute(
+                    update(_TABLE)
+                    .where(_C.id == job_id, or_(_C.state == DEAD, _C.lease_until.is_(None)))
+                    .values(state=QUEUED, run_after=moment, attempts=0, created_at=moment, updated_at=moment)
+                    .returning(_C.order_key)
+                )
+            ).scalar_one_or_none()
+            if order_key is None:
+                return False
+            await session.execute(
+                update(_TABLE)
+                .where(_C.order_key == order_key, _C.id > job_id, _C.state == QUEUED)
+                .values(created_at=moment)
+            )
+        return True
+
+    async def drop(self, job_id: int, *, with_later: bool = False) -> list[int]:
+        """Delete a job, and (`with_later`) the jobs of its order key behind it, which cannot be
+        delivered without it (the updates of a call whose create is given up). The ids deleted,
+        in order; [] when there was no such job."""
+        async with self._db.transaction() as session:
+            order_key = (
+                await session.execute(select(_C.order_key).where(_C.id == job_id))
+            ).scalar_one_or_none()
+            if order_key is None:
+                return []
+            which = _C.id == job_id
+            if with_later:
+                which = or_(which, and_(_C.order_key == order_key, _C.id > job_id))
+            ids = (await session.execute(delete(_TABLE).where(which).returning(_C.id))).scalars().all()
+        return sorted(int(i) for i in ids)
 
     async def stats(self) -> QueueStats:
         async with self._db.connect() as connection:
