@@ -152,9 +152,9 @@ def ref_startup(harness: Path, reference: Path, work: Path, repeat: int) -> dict
 
 
 def ratio(mine: float | None, theirs: float | None) -> float | None:
-    if mine is None or theirs in (None, 0):
+    if mine is None or theirs is None or theirs == 0:
         return None
-    return mine / theirs  # type: ignore[operator]
+    return mine / theirs
 
 
 def fmt(value: Any, digits: int = 1) -> str:
@@ -209,21 +209,23 @@ def main() -> int:
         run_cell(args.harness, env, "count", "--impl", "ref", "--lifecycles", "20", "--tag", args.tag)
 
     # -- load cells -------------------------------------------------------------------------------
+    # Each reference cell runs in the middle of the cells compared with it: a shared machine's speed
+    # drifts over minutes, and ratios of cells run far apart would measure the drift.
+    sqlite1 = ["--impl", "app", "--db", "sqlite", "--workers", "1"]
+    pg1 = ["--impl", "app", "--db", "pg", "--workers", "1"]
+    pg_n = ["--impl", "app", "--db", "pg", "--workers", str(args.workers)]
+    reference_cells = [("ref", ["--impl", "ref"])] if args.reference else []
     cells: list[tuple[str, list[str], int, int]] = [
-        ("app-1w-sqlite", ["--impl", "app", "--db", "sqlite", "--workers", "1"], 0, 64),
-        ("app-1w-pg", ["--impl", "app", "--db", "pg", "--workers", "1"], 0, 64),
-        (f"app-{args.workers}w-pg", ["--impl", "app", "--db", "pg", "--workers", str(args.workers)], 0, 64),
-        ("app-1w-sqlite", ["--impl", "app", "--db", "sqlite", "--workers", "1"], 50, 64),
-        ("app-1w-sqlite", ["--impl", "app", "--db", "sqlite", "--workers", "1"], 50, 1),
+        ("app-1w-sqlite", sqlite1, 0, 64),
+        *((label, impl, 0, 64) for label, impl in reference_cells),
+        ("app-1w-pg", pg1, 0, 64),
+        (f"app-{args.workers}w-pg", pg_n, 0, 64),
+        ("app-1w-sqlite", sqlite1, 50, 64),
+        *((label, impl, 50, 64) for label, impl in reference_cells),
+        *([("app-1w-pg", pg1, 50, 64)] if not args.quick else []),
+        *((label, impl, 50, 1) for label, impl in reference_cells),
+        ("app-1w-sqlite", sqlite1, 50, 1),
     ]
-    if not args.quick:
-        cells.insert(3, ("app-1w-pg", ["--impl", "app", "--db", "pg", "--workers", "1"], 50, 64))
-    if args.reference:
-        cells += [
-            ("ref", ["--impl", "ref"], 0, 64),
-            ("ref", ["--impl", "ref"], 50, 64),
-            ("ref", ["--impl", "ref"], 50, 1),
-        ]
     for _label, impl, latency, conc in cells:
         run_cell(args.harness, env, "load", *impl, "--latency", str(latency), "--conc", str(conc), *duration)
 
