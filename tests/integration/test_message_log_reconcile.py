@@ -126,6 +126,20 @@ def _settle_fast(context: ServerContext, **overrides: Any) -> ServerContext:
     )
 
 
+def _finding(
+    on: Store, database_url: str, tmp_path: Path, **settings: Any
+) -> tuple[FindingCrm, ServerContext]:
+    """A CRM that can find what it wrote, and a context whose unknown outcomes settle at once."""
+    crm = FindingCrm()
+    return crm, _settle_fast(_context(on, crm, database_url, tmp_path), **settings)
+
+
+async def _linked(of: Store, message_ids: list[str]) -> set[tuple[str, str | None, str]]:
+    """(message id, CRM log id, state) of each message's linkage."""
+    rows = await of.message_logs.by_ids(message_ids, platform=PLATFORM)
+    return {(row.id, row.third_party_log_id, row.state) for row in rows}
+
+
 async def test_without_a_lookup_an_unknown_create_goes_dead_and_is_not_sent_again(
     store: Store,  # noqa: F811 - the fixture
     database_url: str,
@@ -155,8 +169,7 @@ async def test_selected_messages_whose_create_lost_its_answer_are_found_not_logg
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    crm_ = FindingCrm()
-    context_ = _settle_fast(_context(store, crm_, database_url, tmp_path), crm_timeout_seconds=0.01)
+    crm_, context_ = _finding(store, database_url, tmp_path, crm_timeout_seconds=0.01)
     crm_.lose_answers = 1
     body = request(sms(3, "three"), sms(2, "two"), sms(1, "one"), selectedMessageIds=[1, "3"])
     answer = await log(context_, body)
@@ -164,8 +177,7 @@ async def test_selected_messages_whose_create_lost_its_answer_are_found_not_logg
     await _drain(OutboxWorker(context_), store)
     assert await store.outbox.jobs() == []
     assert [op for op, _ in crm_.calls] == ["create", "find"]
-    rows = await store.message_logs.by_ids(["1", "3"], platform=PLATFORM)
-    assert {(row.id, row.third_party_log_id, row.state) for row in rows} == {
+    assert await _linked(store, ["1", "3"]) == {
         ("1", "L1", "created"),
         ("3", "L1", "created"),
     }
@@ -176,8 +188,7 @@ async def test_a_shared_sms_create_that_lost_its_answer_is_found_and_recorded(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    crm_ = FindingCrm()
-    context_ = _settle_fast(_context(store, crm_, database_url, tmp_path), crm_timeout_seconds=0.01)
+    crm_, context_ = _finding(store, database_url, tmp_path, crm_timeout_seconds=0.01)
     crm_.lose_answers = 1
     owner = {"name": "Support Queue", "extensionType": "Department"}
     body = request(sms(1, "one"), log_info={"owner": owner})
@@ -197,8 +208,7 @@ async def test_an_add_that_lost_its_answer_is_found_and_the_rest_of_the_request_
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    crm_ = FindingCrm()
-    context_ = _settle_fast(_context(store, crm_, database_url, tmp_path), crm_timeout_seconds=0.01)
+    crm_, context_ = _finding(store, database_url, tmp_path, crm_timeout_seconds=0.01)
     await log(context_, request(sms(1, "one")))
     crm_.lose_answers = 1
     answer = await log(context_, request(sms(3, "three"), sms(2, "two"), sms(1, "one")))
@@ -206,8 +216,7 @@ async def test_an_add_that_lost_its_answer_is_found_and_the_rest_of_the_request_
     await _drain(OutboxWorker(context_), store)
     assert crm_.ops() == [("create", "1"), ("update", "2"), ("update", "3")]  # 2 found, 3 sent after it
     assert crm_.logs == {"L1": ["1", "2", "3"]}
-    rows = await store.message_logs.by_ids(["1", "2", "3"], platform=PLATFORM)
-    assert {(row.id, row.third_party_log_id, row.state) for row in rows} == {
+    assert await _linked(store, ["1", "2", "3"]) == {
         ("1", "L1", "created"),
         ("2", "L1", "created"),
         ("3", "L1", "created"),
@@ -219,8 +228,7 @@ async def test_a_process_dying_after_the_crm_wrote_leaves_a_job_the_worker_recon
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    crm_ = FindingCrm()
-    context_ = _settle_fast(_context(store, crm_, database_url, tmp_path), outbox_lease_seconds=1.0)
+    crm_, context_ = _finding(store, database_url, tmp_path, outbox_lease_seconds=1.0)
     crm_.hang = True
     request_task = asyncio.create_task(log(context_, request(sms(2, "two"), sms(1, "one"))))
     for _ in range(200):
@@ -237,8 +245,7 @@ async def test_a_process_dying_after_the_crm_wrote_leaves_a_job_the_worker_recon
     await _drain(worker, store)
     assert crm_.ops() == [("create", "1"), ("find", "1"), ("update", "2")]  # found, not created twice
     assert crm_.logs == {"L1": ["1", "2"]}
-    rows = await store.message_logs.by_ids(["1", "2"], platform=PLATFORM)
-    assert {(row.id, row.third_party_log_id, row.state) for row in rows} == {
+    assert await _linked(store, ["1", "2"]) == {
         ("1", "L1", "created"),
         ("2", "L1", "created"),
     }
@@ -249,8 +256,7 @@ async def test_a_lookup_that_failed_is_made_again_before_anything_is_resent(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    crm_ = FindingCrm()
-    context_ = _settle_fast(_context(store, crm_, database_url, tmp_path), crm_timeout_seconds=0.01)
+    crm_, context_ = _finding(store, database_url, tmp_path, crm_timeout_seconds=0.01)
     crm_.lose_answers, crm_.fail_finds = 1, 1
     assert "automatically" in (await log(context_, request(sms(1, "one"))))["returnMessage"]["message"]
     await _drain(OutboxWorker(context_), store)
