@@ -143,7 +143,7 @@ async def create_call_log(
         # A retry of a create the extension was told is queued (its reservation is held while it
         # waits) gets the same answer; a duplicate of a create still in its first attempt, or of
         # one made, is a duplicate.
-        if any(queued.last_error is not None for queued in await context.store.outbox.queued_for(order_key)):
+        if await _held(context, order_key):
             return queued_outcome(CREATE_CALL_LOG)
         return _fail(warning(f"Existing log for session {session_id}", ttl=3000))
     user = await _usable_user(context, user_id, platform)
