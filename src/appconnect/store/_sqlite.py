@@ -10,8 +10,9 @@ How, without blocking the event loop:
 * A statement runs on the loop's thread with SQLite's busy timeout at 0, so SQLite never *waits*
   there: on a page-cached WAL database a statement is CPU work of microseconds, like parsing JSON.
 * When SQLite answers `SQLITE_BUSY` (another connection or process holds the write lock; nothing
-  was changed), the statement is run again in a worker thread with the real busy timeout
-  (`connect_args={"timeout": ...}`, 30 s by default) while the loop goes on serving requests.
+  was changed), the statement is tried again after a short sleep on the event loop, until the
+  busy timeout (`connect_args={"timeout": ...}`, 30 s by default) has passed; the loop goes on
+  serving requests meanwhile, and a request cancelled while it waits leaves nothing running.
 * Work that touches the disk synchronously stays off the loop: opening and closing connections
   (closing the last one checkpoints), and checkpoints. Automatic checkpoints are switched off on
   these connections; instead, after every `CHECKPOINT_EVERY` writes a passive checkpoint runs in a
@@ -48,6 +49,10 @@ __all__ = ["CHECKPOINT_EVERY", "DIALECT_NAME", "LoopSQLiteConnection", "LoopSQLi
 DIALECT_NAME = "sqlite.appconnect"
 CHECKPOINT_EVERY = 500
 """Writes (autocommit statements and commits) between two background checkpoints, per process."""
+_FIRST_RETRY_S = 0.001
+_LONGEST_RETRY_S = 0.025
+"""Pauses between attempts at a locked database: doubling from 1 ms to at most 25 ms (SQLite's own
+busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms...)."""
 
 T = TypeVar("T")
 
@@ -175,9 +180,9 @@ class LoopSQLiteCursor:
 
 
 class LoopSQLiteConnection:
-    """A sqlite3 connection (busy timeout 0) that waits for locks in a worker thread."""
+    """A sqlite3 connection (busy timeout 0) that waits for locks by sleeping on the event loop."""
 
-    waits_off_loop = True  # store.db leaves the busy timeout to this class
+    waits_for_locks_itself = True  # store.db leaves the busy timeout to this class (see `run`)
 
     def __init__(self, raw: sqlite3.Connection, *, path: str, wait_seconds: float) -> None:
         self.raw = raw
@@ -190,14 +195,32 @@ class LoopSQLiteConnection:
         except sqlite3.OperationalError as error:
             if not _is_busy(error) or self._wait_ms <= 0:
                 raise
-        return await_(asyncio.to_thread(self._waiting, method, *arguments))
+            return await_(self._retry_while_busy(method, arguments, error))
 
-    def _waiting(self, method: Callable[..., T], *arguments: Any) -> T:
-        self.raw.execute(f"PRAGMA busy_timeout={self._wait_ms}")
-        try:
-            return method(*arguments)
-        finally:
-            self.raw.execute("PRAGMA busy_timeout=0")
+    async def _retry_while_busy(
+        self, method: Callable[..., T], arguments: tuple[Any, ...], error: sqlite3.OperationalError
+    ) -> T:
+        """Try again, sleeping on the event loop between attempts, until the lock is free or the
+        busy timeout has passed (then SQLite's own "database is locked" error is raised).
+
+        Why not SQLite's busy handler in a worker thread: a request cancelled meanwhile (its
+        deadline, a client gone) would close or reuse the connection while the thread still runs a
+        statement on it, which crashes the process; `sqlite3_interrupt` does not end a busy wait.
+        Between two attempts nothing runs on the connection, so a cancellation is always safe.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_ms / 1000
+        delay = _FIRST_RETRY_S
+        while (remaining := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, _LONGEST_RETRY_S)
+            try:
+                return method(*arguments)
+            except sqlite3.OperationalError as again:
+                if not _is_busy(again):
+                    raise
+                error = again
+        raise error
 
     def after_statement(self, statement: str) -> None:
         if self._checkpointer is None:
@@ -252,7 +275,7 @@ def _open(database: str, wait_seconds: float, options: dict[str, Any]) -> sqlite
     )
     try:
         raw.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in a thread (_Checkpointer)
-        raw.execute("PRAGMA busy_timeout=0")  # waits happen in a thread (LoopSQLiteConnection.run)
+        raw.execute("PRAGMA busy_timeout=0")  # waits happen on the loop (LoopSQLiteConnection.run)
     except BaseException:
         raw.close()
         raise

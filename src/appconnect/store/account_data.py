@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.store.db import Database
 from appconnect.store.models import AccountDataRow
+from appconnect.store.prepared import Prepared
 
-_A = AccountDataRow.__table__.c  # Core columns (see store/users.py)
+_TABLE: Table = typing.cast(Table, AccountDataRow.__table__)
+_A = _TABLE.c  # Core columns (see store/users.py)
 
 
-_GET = select(_A.data, _A.updated_at).where(  # built once (see store/call_logs.py)
-    _A.rc_account_id == bindparam("account"),
-    _A.platform_name == bindparam("platform"),
-    _A.data_key == bindparam("key"),
+_GET = Prepared(  # the contact cache is read on every contact lookup
+    select(_A.data, _A.updated_at).where(
+        _A.rc_account_id == bindparam("account"),
+        _A.platform_name == bindparam("platform"),
+        _A.data_key == bindparam("key"),
+    )
 )
+
+
+def _put(insert: Any) -> Prepared:
+    """The upsert of one entry, for one dialect's `insert` (ON CONFLICT is dialect syntax)."""
+    statement = insert(_TABLE).values(
+        rc_account_id=bindparam("account"),
+        platform_name=bindparam("platform"),
+        data_key=bindparam("key"),
+        data=bindparam("data", type_=_A.data.type),
+    )
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=["rc_account_id", "platform_name", "data_key"],
+            set_={"data": statement.excluded.data, "updated_at": bindparam("now", type_=_A.updated_at.type)},
+        )
+    )
+
+
+_PUT = {"postgresql": _put(pg_insert), "sqlite": _put(sqlite_insert)}
 
 
 class AccountDataRepository:
@@ -32,23 +56,13 @@ class AccountDataRepository:
 
     async def get_with_time(self, rc_account_id: str, platform: str, key: str) -> tuple[Any, datetime] | None:
         """The stored value and when it was last written, or None."""
-        values = {"account": rc_account_id, "platform": platform, "key": key}
-        async with self._db.connect() as connection:  # Core: no ORM session on the contact lookup
-            row = (await connection.execute(_GET, values)).first()
-            return None if row is None else (row[0], row[1])
+        row = (await self._db.run(_GET, {"account": rc_account_id, "platform": platform, "key": key})).first()
+        return None if row is None else (row[0], row[1])
 
     async def put(self, rc_account_id: str, platform: str, key: str, data: Any) -> None:
         """Create or replace one entry (atomic upsert, safe under concurrent writers)."""
-        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
-        statement = insert(AccountDataRow).values(
-            rc_account_id=rc_account_id, platform_name=platform, data_key=key, data=data
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["rc_account_id", "platform_name", "data_key"],
-            set_={"data": statement.excluded.data, "updated_at": datetime.now().astimezone()},
-        )
-        async with self._db.connect() as connection:  # one statement: atomic on its own
-            await connection.execute(statement)
+        values = {"account": rc_account_id, "platform": platform, "key": key, "data": data}
+        await self._db.run(_PUT[self._db.backend], {**values, "now": datetime.now().astimezone()})
 
     async def delete(self, rc_account_id: str, platform: str, key: str) -> None:
         async with self._db.connect() as connection:

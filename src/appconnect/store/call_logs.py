@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Executable,
-    Row,
     Select,
     Table,
     bindparam,
@@ -34,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from appconnect.domain import CallLogLink
 from appconnect.store.db import Database
 from appconnect.store.models import CallLogRow
+from appconnect.store.prepared import Prepared
 
 PENDING = "pending"
 CREATED = "created"
@@ -57,8 +57,9 @@ class Reservation:
     is_ours: bool
 
 
-def _to_link(row: CallLogRow | Row[Any]) -> CallLogLink:
-    """A linkage from an ORM row or a Core row of `select(CallLogRow.__table__)` (same attributes)."""
+def _to_link(row: Any) -> CallLogLink:
+    """A linkage from an ORM row, or a Core or prepared row of `select(CallLogRow.__table__)` (all
+    have the same attributes)."""
     return CallLogLink(
         id=row.id,
         session_id=row.session_id,
@@ -116,14 +117,68 @@ def _candidates_query(by_platform: bool, by_user: bool) -> Select[Any]:
     return query
 
 
-# The hot reads are built once, with bound parameters: building a statement (and its cache key)
-# on every call cost about as much as running it.
+# The hot statements are prepared once (`store/prepared.py`): building a statement and its cache
+# key on every call, and running it through a `Connection`, cost several times the query itself.
 _CANDIDATES = {(p, u): _candidates_query(p, u) for p in (False, True) for u in (False, True)}
-_EXISTING = select(_TABLE).where(
-    _C.session_id == bindparam("session_id"),
-    _C.platform == bindparam("platform"),
-    or_(_C.state != PENDING, _C.updated_at >= bindparam("cutoff", type_=_C.updated_at.type)),
+
+
+def _one_session_query(by_platform: bool, by_user: bool) -> Prepared:
+    """`_candidates_query` for one session id, the case of every call-log request but a batch read."""
+    query = select(_TABLE).where(_C.session_id == bindparam("session_id"))
+    if by_platform:
+        query = query.where(_C.platform == bindparam("platform"))
+    if by_user:
+        query = query.where(_C.user_id == bindparam("user_id"))
+    return Prepared(query)
+
+
+_ONE_SESSION = {(p, u): _one_session_query(p, u) for p in (False, True) for u in (False, True)}
+_EXISTING = Prepared(
+    select(_TABLE).where(
+        _C.session_id == bindparam("session_id"),
+        _C.platform == bindparam("platform"),
+        or_(_C.state != PENDING, _C.updated_at >= bindparam("cutoff", type_=_C.updated_at.type)),
+    )
 )
+_RESERVED_COLUMNS = (
+    "id",
+    "session_id",
+    "extension_number",
+    "hashed_extension_id",
+    "platform",
+    "user_id",
+    "contact_id",
+    "third_party_log_id",
+    "state",
+)
+
+
+def _reserve_statement(insert: Any) -> Prepared:
+    """Insert-or-nothing on the identity key, for one dialect's `insert` (ON CONFLICT is dialect syntax)."""
+    values = {name: bindparam(name, type_=_C[name].type) for name in _RESERVED_COLUMNS}
+    return Prepared(insert(_TABLE).values(values).on_conflict_do_nothing().returning(_C.id))
+
+
+_RESERVE = {"postgresql": _reserve_statement(pg_insert), "sqlite": _reserve_statement(sqlite_insert)}
+_BY_KEY = (
+    _C.id == bindparam("key_id"),
+    _C.session_id == bindparam("key_session_id"),
+    _C.extension_number == bindparam("key_extension_number"),
+    _C.hashed_extension_id == bindparam("key_hashed_extension_id"),
+)
+_CONFIRM = Prepared(
+    update(_TABLE).where(*_BY_KEY).values(third_party_log_id=bindparam("third_party_log_id"), state=CREATED)
+)
+
+
+def _key_values(link: CallLogLink) -> dict[str, str]:
+    """The values of `_BY_KEY` for one linkage."""
+    return {
+        "key_id": link.id,
+        "key_session_id": link.session_id,
+        "key_extension_number": link.extension_number,
+        "key_hashed_extension_id": link.hashed_extension_id,
+    }
 
 
 class CallLogRepository:
@@ -135,10 +190,13 @@ class CallLogRepository:
         self, session_ids: Sequence[str], *, platform: str | None, user_id: str | None = None
     ) -> list[CallLogLink]:
         """All linkages of these sessions on `platform` (and of `user_id`, when given)."""
-        query = _CANDIDATES[(platform is not None, user_id is not None)]
-        values = {"session_ids": list(session_ids), "platform": platform, "user_id": user_id}
-        async with self._db.connect() as connection:  # Core rows: no ORM session on the hot path
-            return [_to_link(row) for row in (await connection.execute(query, values)).all()]
+        shape = (platform is not None, user_id is not None)
+        if len(session_ids) == 1:
+            one = {"session_id": session_ids[0], "platform": platform, "user_id": user_id}
+            return [_to_link(row) for row in (await self._db.run(_ONE_SESSION[shape], one)).rows]
+        batch = {"session_ids": list(session_ids), "platform": platform, "user_id": user_id}
+        async with self._db.connect() as connection:
+            return [_to_link(row) for row in (await connection.execute(_CANDIDATES[shape], batch)).all()]
 
     async def find(
         self,
@@ -158,8 +216,7 @@ class CallLogRepository:
         """
         cutoff = datetime.now(UTC) - self._stale_after
         values = {"session_id": session_id, "platform": platform, "cutoff": cutoff}
-        async with self._db.connect() as connection:
-            rows = (await connection.execute(_EXISTING, values)).all()
+        rows = (await self._db.run(_EXISTING, values)).rows
         return choose_link([_to_link(row) for row in rows], who)
 
     async def reserve(
@@ -200,10 +257,8 @@ class CallLogRepository:
                 "third_party_log_id": None,
                 "state": PENDING,
             }
-            insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
-            statement = insert(_TABLE).values(**values).on_conflict_do_nothing().returning(_C.id)
-            async with self._db.connect() as connection:  # one statement: atomic on its own
-                inserted = (await connection.execute(statement)).first() is not None
+            # One statement: atomic on its own.
+            inserted = (await self._db.run(_RESERVE[self._db.backend], values)).first() is not None
             if inserted:
                 link = CallLogLink(**values)  # type: ignore[arg-type]
                 return Reservation(link=link, is_ours=True)
@@ -235,12 +290,7 @@ class CallLogRepository:
 
     async def confirm(self, link: CallLogLink, third_party_log_id: str) -> CallLogLink:
         """Record the CRM's log id on our reservation."""
-        async with self._db.connect() as connection:
-            await connection.execute(
-                update(_TABLE)
-                .where(*self._key(link))
-                .values(third_party_log_id=third_party_log_id, state=CREATED)
-            )
+        await self._db.run(_CONFIRM, {**_key_values(link), "third_party_log_id": third_party_log_id})
         return CallLogLink(**{**link.__dict__, "third_party_log_id": third_party_log_id, "state": CREATED})
 
     async def release(self, link: CallLogLink) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import greenlet_spawn
 
 import appconnect.store._sqlite  # noqa: F401 - registers the sqlite+appconnect dialect
+from appconnect.store.prepared import Prepared, Ran, run_on_driver
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _LOOP_SQLITE = "sqlite+appconnect"  # registered by importing appconnect.store._sqlite
@@ -191,7 +193,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        if not getattr(dbapi_connection, "waits_off_loop", False):  # ours waits in a thread instead
+        if not getattr(dbapi_connection, "waits_for_locks_itself", False):  # ours: without blocking the loop
             cursor.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
             _enable_wal(cursor)
@@ -246,6 +248,19 @@ class Database:
         """A pooled connection in autocommit mode (Core statements, no ORM)."""
         async with self.engine.connect() as connection:
             yield connection
+
+    async def run(self, prepared: Prepared, values: Mapping[str, Any] | None = None) -> Ran:
+        """One hot statement in autocommit, on a pooled driver connection (`store/prepared.py`)."""
+        sync_engine = self.engine.sync_engine
+        if sync_engine.dispatch.before_cursor_execute:  # instrumented: every listener sees it
+            async with self.engine.connect() as connection:
+                result = await connection.execute(prepared.statement, dict(values or {}))
+                rows = result.all() if result.returns_rows else []
+                return Ran(rows=rows, rowcount=result.rowcount)
+        dialect = sync_engine.dialect
+        return await greenlet_spawn(
+            run_on_driver, sync_engine.pool, dialect, prepared.compiled(dialect), values or {}
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

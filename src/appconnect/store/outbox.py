@@ -49,6 +49,7 @@ from sqlalchemy.orm import aliased
 
 from appconnect.store.db import Database
 from appconnect.store.models import OutboxJobRow, UserRow
+from appconnect.store.prepared import Prepared
 
 QUEUED = "queued"
 DEAD = "dead"
@@ -89,6 +90,10 @@ _INSERT_FIRST = (
     .returning(_C.id)
 )
 _DELETE = delete(_TABLE).where(_C.id == bindparam("job_id", type_=_C.id.type))
+# What runs on its own, outside a transaction, on every call: prepared (`store/prepared.py`).
+_RUN_INSERT = Prepared(_INSERT)
+_RUN_INSERT_FIRST = Prepared(_INSERT_FIRST)
+_RUN_DELETE = Prepared(_DELETE)
 
 
 def now() -> datetime:
@@ -235,8 +240,8 @@ class OutboxRepository:
         """
         values = self._values(spec, lease_owner, lease_seconds)
         if not also:  # one statement is atomic on its own: no BEGIN/COMMIT round trips
-            async with self._db.connect() as connection:
-                job_id = (await connection.execute(_INSERT, values)).scalar_one()
+            job_id = (await self._db.run(_RUN_INSERT, values)).scalar()
+            assert job_id is not None  # RETURNING of an INSERT ... VALUES always gives the row
             return Job(id=job_id, **values)
         async with self._db.transaction() as session:
             for extra in also:
@@ -252,8 +257,7 @@ class OutboxRepository:
         insert were two round trips. A None sends the caller to the careful path, which looks.
         """
         values = self._values(spec, lease_owner, lease_seconds)
-        async with self._db.connect() as connection:
-            job_id = (await connection.execute(_INSERT_FIRST, values)).scalar()
+        job_id = (await self._db.run(_RUN_INSERT_FIRST, values)).scalar()
         return None if job_id is None else Job(id=job_id, **values)
 
     async def get(self, job_id: int) -> Job | None:
@@ -379,8 +383,7 @@ class OutboxRepository:
         """
         key = {"job_id": job_id}
         if not also:
-            async with self._db.connect() as connection:
-                await connection.execute(_DELETE, key)
+            await self._db.run(_RUN_DELETE, key)
             return
         [only, *rest] = also
         if not rest and self._db.backend == "postgresql" and isinstance(only, Update | Delete):

@@ -1,8 +1,9 @@
 """Users: the one place that encrypts and decrypts CRM credentials.
 
 Every request of a signed-in user starts by loading that user, so the read is kept cheap: one
-SELECT of the row (Core, no ORM session), and a per-process memo that turns the stored row into the
-`User` (two AES-GCM decryptions, two JSON documents) only the first time that exact row is seen.
+SELECT of the row (a prepared statement, `store/prepared.py`), and a per-process memo that turns
+the stored row into the `User` (two AES-GCM decryptions, two JSON documents) only the first time
+that exact row is seen.
 
 What invalidates the memo: nothing needs to. Its key is the whole stored row, ciphertext included,
 and the row is read from the database on every call, so a change made by any process or machine
@@ -30,6 +31,7 @@ from appconnect.logging import remember_request_secret
 from appconnect.security import SecretBox
 from appconnect.store.db import Database
 from appconnect.store.models import UserRow
+from appconnect.store.prepared import Prepared
 from appconnect.store.user_changes import UserChangeFeed
 
 _UNSET: Any = object()
@@ -55,7 +57,7 @@ _ROW = select(
     cast(_USERS.user_settings, Text),
 )
 
-_BY_ID = _ROW.where(_USERS.id == bindparam("user_id"))  # built once (see store/call_logs.py)
+_BY_ID = Prepared(_ROW.where(_USERS.id == bindparam("user_id")))  # read on every request
 
 
 def _json_object(text: str | None) -> dict[str, Any]:
@@ -150,8 +152,7 @@ class UserRepository:
 
     async def _read(self, user_id: str) -> tuple[Any, ...] | None:
         self.rows_read += 1
-        async with self._db.connect() as connection:
-            row = (await connection.execute(_BY_ID, {"user_id": user_id})).first()
+        row = (await self._db.run(_BY_ID, {"user_id": user_id})).first()
         return None if row is None else tuple(row)
 
     def _user_of(self, row: tuple[Any, ...] | None, platform: str | None) -> User | None:
