@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appconnect.domain import User
 from appconnect.store import ExtensionIdentity, Store, upgrade
 from appconnect.store.outbox import DEAD, QUEUED, Job, JobSpec
+from appconnect.store.prepared import Bound, Prepared
 from tests.conftest import TEST_SECRET
 
 
@@ -117,8 +118,9 @@ async def test_completing_a_job_with_the_state_it_delivers_is_one_atomic_step(st
     assert link is not None and (link.state, link.third_party_log_id) == ("created", "activity-77")
     # A statement that fails takes the job's deletion with it: the job is still owed.
     owed = await store.outbox.enqueue(spec("call-2", 2), lease_owner="request:a", lease_seconds=30)
-    broken = typing.cast(Update, store.call_logs.confirm_statement(reservation.link, "activity-78"))
-    broken = broken.values(state=None)  # NOT NULL: the statement fails
+    confirm_78 = store.call_logs.confirm_statement(reservation.link, "activity-78")
+    not_null = typing.cast(Update, confirm_78.prepared.statement).values(state=None)  # NOT NULL: it fails
+    broken = Bound(Prepared(not_null), confirm_78.values)
     with pytest.raises(SQLAlchemyError):
         await store.outbox.complete(owed.id, also=(broken,))
     assert await store.outbox.get(owed.id) is not None

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from appconnect.store.db import Database
-from appconnect.store.prepared import Prepared
+from appconnect.store.prepared import Bound, Prepared
 
 _METADATA = MetaData()
 _THINGS = Table(
@@ -270,3 +270,48 @@ async def test_a_cancelled_statement_leaves_no_connection_in_an_unknown_state(
     assert (await database.run(_RENAME, {"old": "locked", "new": "free"})).rowcount == int(
         database.backend == "sqlite"
     )
+
+
+async def test_statements_run_together_commit_together(database: Database) -> None:
+    await _add(database, "a")
+    ran = await database.run_together(
+        [Bound(_RENAME, {"old": "a", "new": "b"}), Bound(_BY_NAME, {"name": "b"})]
+    )
+    assert ran[0].rowcount == 1
+    row = ran[1].first()
+    assert row is not None and row.name == "b"
+    assert (await database.run(_BY_NAME, {"name": "b"})).first() is not None
+
+
+async def test_statements_run_together_leave_nothing_when_a_later_one_fails(database: Database) -> None:
+    await _add(database, "first")
+    await _add(database, "taken")
+    with pytest.raises(exc.IntegrityError):
+        await database.run_together(
+            [
+                Bound(_RENAME, {"old": "first", "new": "renamed"}),
+                Bound(_RENAME, {"old": "renamed", "new": "taken"}),
+            ]
+        )
+    assert (await database.run(_BY_NAME, {"name": "renamed"})).first() is None  # rolled back
+    assert (await database.run(_BY_NAME, {"name": "first"})).first() is not None
+    assert database.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    with pytest.raises(exc.ArgumentError):  # a missing value: refused before BEGIN is sent
+        await database.run_together([Bound(_RENAME, {"old": "first", "new": "x"}), Bound(_BY_NAME, {})])
+    assert (await database.run(_BY_NAME, {"name": "first"})).first() is not None
+
+
+async def test_statements_run_together_on_an_instrumented_engine_are_one_transaction(
+    database: Database,
+) -> None:
+    await _add(database, "first")
+    await _add(database, "taken")
+    with instrumented(database) as seen, pytest.raises(exc.IntegrityError):
+        await database.run_together(
+            [
+                Bound(_RENAME, {"old": "first", "new": "renamed"}),
+                Bound(_RENAME, {"old": "renamed", "new": "taken"}),
+            ]
+        )
+    assert [statement.split()[0].upper() for statement in seen][:3] == ["BEGIN", "UPDATE", "UPDATE"]
+    assert (await database.run(_BY_NAME, {"name": "first"})).first() is not None

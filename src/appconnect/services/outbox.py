@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Executable
 
 from appconnect.crm_http import CrmRateLimited, CrmUnavailable, CrmUncertain
 from appconnect.services.context import ServerContext
@@ -34,6 +33,7 @@ from appconnect.services.outcomes import Answered, Outcome
 from appconnect.services.outcomes import fail as _fail
 from appconnect.store.call_logs import ExtensionIdentity
 from appconnect.store.outbox import Job, JobSpec, OutboxRepository
+from appconnect.store.prepared import Bound
 
 log = structlog.get_logger("appconnect.outbox")
 
@@ -136,7 +136,7 @@ class Attempt:
     def jobs(self) -> Any:
         return self.context.store.outbox
 
-    async def delivered(self, *, also: tuple[Executable, ...] = ()) -> None:
+    async def delivered(self, *, also: tuple[Bound, ...] = ()) -> None:
         await self.jobs.complete(self.job.id, also=also)
         job_log("outbox job delivered", self.job, routine=self.inline, inline=self.inline)
 
@@ -144,7 +144,7 @@ class Attempt:
         self,
         answered: Answered,
         *,
-        undo: tuple[Executable, ...] = (),
+        undo: tuple[Bound, ...] = (),
         retry_blocked: bool = False,
         earlier_unresolved: bool = False,
     ) -> Outcome:
@@ -190,9 +190,7 @@ class Attempt:
             job_log("outbox job dead", job, error=describe(error))
         return answered.outcome
 
-    async def dead(
-        self, reason: str, *, undo: tuple[Executable, ...] = (), retry_sends: bool = False
-    ) -> None:
+    async def dead(self, reason: str, *, undo: tuple[Bound, ...] = (), retry_sends: bool = False) -> None:
         """Give up on a job for a reason that is not a CRM error (user gone, no lookup possible).
 
         `retry_sends`: the job died because only a person can tell whether an earlier attempt

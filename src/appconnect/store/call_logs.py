@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Executable,
     Select,
     Table,
     bindparam,
@@ -33,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from appconnect.domain import CallLogLink
 from appconnect.store.db import Database
 from appconnect.store.models import CallLogRow
-from appconnect.store.prepared import Prepared
+from appconnect.store.prepared import Bound, Prepared
 
 PENDING = "pending"
 CREATED = "created"
@@ -169,6 +168,7 @@ _BY_KEY = (
 _CONFIRM = Prepared(
     update(_TABLE).where(*_BY_KEY).values(third_party_log_id=bindparam("third_party_log_id"), state=CREATED)
 )
+_RELEASE = Prepared(delete(_TABLE).where(*_BY_KEY, _C.state == PENDING))
 
 
 def _key_values(link: CallLogLink) -> dict[str, str]:
@@ -290,25 +290,22 @@ class CallLogRepository:
 
     async def confirm(self, link: CallLogLink, third_party_log_id: str) -> CallLogLink:
         """Record the CRM's log id on our reservation."""
-        await self._db.run(_CONFIRM, {**_key_values(link), "third_party_log_id": third_party_log_id})
+        await self._db.run(_CONFIRM, self.confirm_statement(link, third_party_log_id).values)
         return CallLogLink(**{**link.__dict__, "third_party_log_id": third_party_log_id, "state": CREATED})
 
     async def release(self, link: CallLogLink) -> None:
         """Drop a reservation whose CRM create failed, so nothing points at a log that does not exist."""
-        async with self._db.connect() as connection:
-            await connection.execute(delete(_TABLE).where(*self._key(link), _C.state == PENDING))
+        await self._db.run(_RELEASE, _key_values(link))
 
-    def confirm_statement(self, link: CallLogLink, third_party_log_id: str) -> Executable:
+    @staticmethod
+    def confirm_statement(link: CallLogLink, third_party_log_id: str) -> Bound:
         """`confirm` as a statement, to run in one transaction with the outbox job it completes."""
-        return (
-            update(_TABLE)
-            .where(*self._key(link))
-            .values(third_party_log_id=third_party_log_id, state=CREATED)
-        )
+        return Bound(_CONFIRM, {**_key_values(link), "third_party_log_id": third_party_log_id})
 
-    def release_statement(self, link: CallLogLink) -> Executable:
+    @staticmethod
+    def release_statement(link: CallLogLink) -> Bound:
         """`release` as a statement (see `confirm_statement`)."""
-        return delete(_TABLE).where(*self._key(link), _C.state == PENDING)
+        return Bound(_RELEASE, _key_values(link))
 
     async def sweep_stale_without_job(self, job_table: Table) -> int:
         """Delete pending reservations older than `stale_after` that no outbox job delivers.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import greenlet_spawn
 
 import appconnect.store._sqlite  # noqa: F401 - registers the sqlite+appconnect dialect
-from appconnect.store.prepared import Prepared, Ran, run_on_driver
+from appconnect.store.prepared import Bound, Prepared, Ran, run_on_driver
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _LOOP_SQLITE = "sqlite+appconnect"  # registered by importing appconnect.store._sqlite
@@ -251,16 +251,36 @@ class Database:
 
     async def run(self, prepared: Prepared, values: Mapping[str, Any] | None = None) -> Ran:
         """One hot statement in autocommit, on a pooled driver connection (`store/prepared.py`)."""
+        [ran] = await self._run([Bound(prepared, values or {})], begin=None)
+        return ran
+
+    async def run_together(self, statements: Sequence[Bound]) -> list[Ran]:
+        """Prepared statements in one transaction: all committed, or (on any error) none."""
+        return await self._run(statements, begin=self._begin)
+
+    async def _run(self, statements: Sequence[Bound], *, begin: str | None) -> list[Ran]:
         sync_engine = self.engine.sync_engine
-        if sync_engine.dispatch.before_cursor_execute:  # instrumented: every listener sees it
-            async with self.engine.connect() as connection:
-                result = await connection.execute(prepared.statement, dict(values or {}))
-                rows = result.all() if result.returns_rows else []
-                return Ran(rows=rows, rowcount=result.rowcount)
+        if sync_engine.dispatch.before_cursor_execute:  # instrumented: every listener sees them
+            return await self._run_instrumented(statements, together=begin is not None)
         dialect = sync_engine.dialect
-        return await greenlet_spawn(
-            run_on_driver, sync_engine.pool, dialect, prepared.compiled(dialect), values or {}
-        )
+        compiled = [(bound.prepared.compiled(dialect), bound.values) for bound in statements]
+        return await greenlet_spawn(run_on_driver, sync_engine.pool, dialect, compiled, begin=begin)
+
+    async def _run_instrumented(self, statements: Sequence[Bound], *, together: bool) -> list[Ran]:
+        """`_run` through SQLAlchemy's own execution, so SQL listeners get a real `Connection`."""
+
+        async def each(connection: Any) -> list[Ran]:
+            ran = []
+            for bound in statements:
+                result = await connection.execute(bound.prepared.statement, dict(bound.values))
+                ran.append(Ran(rows=result.all() if result.returns_rows else [], rowcount=result.rowcount))
+            return ran
+
+        if together:
+            async with self.transaction() as session:
+                return await each(session)
+        async with self.engine.connect() as connection:
+            return await each(connection)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -22,6 +22,7 @@ that died; the job is claimable again, with `maybe_sent` set.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import typing
@@ -32,7 +33,6 @@ from typing import Any
 
 from sqlalchemy import (
     Delete,
-    Executable,
     Table,
     Update,
     and_,
@@ -49,7 +49,7 @@ from sqlalchemy.orm import aliased
 
 from appconnect.store.db import Database
 from appconnect.store.models import OutboxJobRow, UserRow
-from appconnect.store.prepared import Prepared
+from appconnect.store.prepared import Bound, Prepared
 
 QUEUED = "queued"
 DEAD = "dead"
@@ -94,6 +94,13 @@ _DELETE = delete(_TABLE).where(_C.id == bindparam("job_id", type_=_C.id.type))
 _RUN_INSERT = Prepared(_INSERT)
 _RUN_INSERT_FIRST = Prepared(_INSERT_FIRST)
 _RUN_DELETE = Prepared(_DELETE)
+
+
+@functools.lru_cache(maxsize=32)  # keyed by the module-level statements of the repositories
+def _deleting_the_job(delivers: Prepared) -> Prepared:
+    """PostgreSQL: `delivers` (an UPDATE or DELETE) with a CTE that deletes the job (`job_id`)."""
+    statement = typing.cast(Update | Delete, delivers.statement)
+    return Prepared(statement.add_cte(_DELETE.cte("completed_job")))
 
 
 def now() -> datetime:
@@ -230,7 +237,7 @@ class OutboxRepository:
         *,
         lease_owner: str | None = None,
         lease_seconds: float = 0.0,
-        also: Sequence[Executable] = (),
+        also: Sequence[Bound] = (),
     ) -> Job:
         """Record a job (and run `also` in the same transaction).
 
@@ -239,14 +246,11 @@ class OutboxRepository:
         takes it over (looking the create up first) if the caller dies.
         """
         values = self._values(spec, lease_owner, lease_seconds)
-        if not also:  # one statement is atomic on its own: no BEGIN/COMMIT round trips
+        if also:
+            job_id = (await self._db.run_together([*also, Bound(_RUN_INSERT, values)]))[-1].scalar()
+        else:  # one statement is atomic on its own: no BEGIN/COMMIT round trips
             job_id = (await self._db.run(_RUN_INSERT, values)).scalar()
-            assert job_id is not None  # RETURNING of an INSERT ... VALUES always gives the row
-            return Job(id=job_id, **values)
-        async with self._db.transaction() as session:
-            for extra in also:
-                await session.execute(extra)
-            job_id = (await session.execute(_INSERT, values)).scalar_one()
+        assert job_id is not None  # RETURNING of an INSERT ... VALUES always gives the row
         return Job(id=job_id, **values)
 
     async def enqueue_first(self, spec: JobSpec, *, lease_owner: str, lease_seconds: float) -> Job | None:
@@ -374,7 +378,7 @@ class OutboxRepository:
             )
         return bool(getattr(result, "rowcount", 0))
 
-    async def complete(self, job_id: int, *, also: Sequence[Executable] = ()) -> None:
+    async def complete(self, job_id: int, *, also: Sequence[Bound] = ()) -> None:
         """The job is delivered: delete it, and run `also` (e.g. record the CRM id) in one transaction.
 
         Fewest round trips that keep it atomic: the DELETE alone, or on PostgreSQL one statement
@@ -386,14 +390,14 @@ class OutboxRepository:
             await self._db.run(_RUN_DELETE, key)
             return
         [only, *rest] = also
-        if not rest and self._db.backend == "postgresql" and isinstance(only, Update | Delete):
-            async with self._db.connect() as connection:
-                await connection.execute(only.add_cte(_DELETE.cte("completed_job")), key)
+        if (
+            not rest
+            and self._db.backend == "postgresql"
+            and isinstance(only.prepared.statement, Update | Delete)
+        ):
+            await self._db.run(_deleting_the_job(only.prepared), {**only.values, **key})
             return
-        async with self._db.transaction() as session:
-            for statement in also:
-                await session.execute(statement)
-            await session.execute(_DELETE, key)
+        await self._db.run_together([*also, Bound(_RUN_DELETE, key)])
 
     async def reschedule(self, job_id: int, *, delay_seconds: float, error: str, maybe_sent: bool) -> None:
         """Give the lease back and try again after `delay_seconds`."""
@@ -429,7 +433,7 @@ class OutboxRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def kill(
-        self, job_id: int, *, error: str, also: Sequence[Executable] = (), maybe_sent: bool | None = None
+        self, job_id: int, *, error: str, also: Sequence[Bound] = (), maybe_sent: bool | None = None
     ) -> None:
         """The job is dead: kept, with its last error, until an operator retries or drops it.
 
@@ -445,8 +449,8 @@ class OutboxRepository:
         if maybe_sent is not None:
             values["maybe_sent"] = maybe_sent
         async with self._db.transaction() as session:
-            for statement in also:
-                await session.execute(statement)
+            for bound in also:
+                await session.execute(bound.prepared.statement, dict(bound.values))
             await session.execute(update(_TABLE).where(_C.id == job_id).values(**values))
 
     async def retry(self, job_id: int) -> bool:

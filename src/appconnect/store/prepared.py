@@ -37,7 +37,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-__all__ = ["Prepared", "Ran"]
+__all__ = ["Bound", "Prepared", "Ran"]
 
 _REQUIRED: Any = object()
 
@@ -55,6 +55,15 @@ class Ran:
     def scalar(self) -> Any | None:
         """The first column of the first row, or None when there is no row."""
         return self.rows[0][0] if self.rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A prepared statement with its values: a write that is handed to the store to run together
+    with another in one transaction (completing an outbox job records the CRM's log id)."""
+
+    prepared: Prepared
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,24 +167,43 @@ def _single(processor: Any) -> Callable[[Any], Any] | None:
     raise ValueError("prepared statements cannot bind tuple-valued parameters")
 
 
-def run_on_driver(pool: Pool, dialect: Dialect, compiled: _Compiled, values: Mapping[str, Any]) -> Ran:
-    """Run one compiled statement on a connection from `pool` (inside SQLAlchemy's greenlet, so the
-    async drivers' adapters can await)."""
-    parameters = compiled.parameters(values)
+def run_on_driver(
+    pool: Pool,
+    dialect: Dialect,
+    statements: Sequence[tuple[_Compiled, Mapping[str, Any]]],
+    *,
+    begin: str | None = None,
+) -> list[Ran]:
+    """Run compiled statements on one connection from `pool`, inside SQLAlchemy's greenlet (so the
+    async drivers' adapters can await): each in autocommit, or with `begin` (`BEGIN`, `BEGIN
+    IMMEDIATE`) all in one transaction, committed when every one succeeded, else rolled back."""
+    parameters = [compiled.parameters(values) for compiled, values in statements]  # all, before any is sent
     pooled = pool.connect()
     cursor = None
+    sql = begin or ""
     try:
         cursor = pooled.cursor()
-        cursor.execute(compiled.sql, parameters)
-        raw_rows = cursor.fetchall() if cursor.description is not None else ()
-        rowcount = cursor.rowcount
+        if begin is not None:
+            cursor.execute(begin)
+        ran: list[Ran] = []
+        for (compiled, _values), bound in zip(statements, parameters, strict=True):
+            sql = compiled.sql
+            cursor.execute(sql, bound)
+            raw_rows = cursor.fetchall() if cursor.description is not None else ()
+            ran.append(Ran(rows=[compiled.row(raw) for raw in raw_rows], rowcount=cursor.rowcount))
+        if begin is not None:
+            sql = "COMMIT"
+            cursor.execute(sql)
+        return ran
     except dialect.loaded_dbapi.Error as error:
         lost = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
         if lost:
             pooled.invalidate(error)
             pool._invalidate(pooled, error)  # as SQLAlchemy does: the rest of the pool is suspect too
+        elif begin is not None:
+            _roll_back(pooled, cursor)
         raise exc.DBAPIError.instance(
-            compiled.sql,
+            sql,
             None,
             error,
             dialect.loaded_dbapi.Error,
@@ -193,4 +221,11 @@ def run_on_driver(pool: Pool, dialect: Dialect, compiled: _Compiled, values: Map
             except Exception:
                 pooled.invalidate()
         pooled.close()
-    return Ran(rows=[compiled.row(raw) for raw in raw_rows], rowcount=rowcount)
+
+
+def _roll_back(pooled: Any, cursor: Any) -> None:
+    """End a failed transaction; a connection that cannot is never handed out again."""
+    try:
+        cursor.execute("ROLLBACK")
+    except Exception:
+        pooled.invalidate()
