@@ -269,15 +269,17 @@ def production_database_warning(settings: Settings) -> str | None:
 
 
 def _routers() -> list[Any]:
+    """Every router, the ones of every call first: a request is matched against the routes in this
+    order, one by one (about 10 µs per router passed over)."""
     return [
+        contacts.router,
+        call_logs.router,
+        message_logs.router,
         meta.router,
         auth.router,
         users.router,
         admin.router,
-        contacts.router,
         account_data.router,
-        call_logs.router,
-        message_logs.router,
         call_down_api.router,
         admin_features_api.router,
         admin_outbox_api.router,

@@ -59,9 +59,10 @@ def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
         ("sqlite:///relative.db", "sqlite+aiosqlite:///relative.db"),
         ("sqlite:////abs/path.db", "sqlite+aiosqlite:////abs/path.db"),
         ("sqlite://./db.sqlite", "sqlite+aiosqlite:///./db.sqlite"),
-        ("postgres://u:p@h:5432/db", "postgresql+psycopg://u:***@h:5432/db"),
-        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u:p@h:5432/db", "postgresql+asyncpg://u:***@h:5432/db"),
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
         ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
         ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
     ],
 )

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 import pytest
+import trustme
 
 from appconnect.config import ConfigurationError, load_settings
-from appconnect.store.db import is_local_host, parse_database_ssl, postgres_connect_args
+from appconnect.store.db import (
+    DatabaseUrlError,
+    async_url,
+    driver_url,
+    is_local_host,
+    libpq_conninfo_of,
+    parse_database_ssl,
+    postgres_connect_args,
+)
 
 REMOTE = "postgres://app:pw@db.example.com:5432/appconnect"
 LOCAL = "postgresql://postgres@127.0.0.1:5432/appconnect"
@@ -50,28 +60,88 @@ def test_local_hosts_are_the_references(host: str | None, local: bool) -> None:
     assert is_local_host(host) is local
 
 
+def _root_certificate(folder: Path) -> Path:
+    path = folder / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(path))
+    return path
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgres://", "postgresql+psycopg://").replace(
+        "postgresql://", "postgresql+psycopg://"
+    )
+
+
+def _unverified(value: object) -> bool:
+    return (
+        isinstance(value, ssl.SSLContext)
+        and value.verify_mode == ssl.CERT_NONE
+        and value.check_hostname is False
+    )
+
+
 def test_automatic_tls_is_required_for_a_remote_host_and_off_for_a_local_one() -> None:
-    assert postgres_connect_args(REMOTE) == {"sslmode": "require"}
-    assert postgres_connect_args(LOCAL) == {"sslmode": "disable"}
-    assert postgres_connect_args("postgresql://app@/appconnect?host=/tmp") == {"sslmode": "disable"}
-    assert postgres_connect_args("postgresql:///appconnect") == {"sslmode": "disable"}  # Unix socket
+    # asyncpg, the driver of a plain postgres:// URL: an unverified context, or no TLS.
+    assert _unverified(postgres_connect_args(REMOTE)["ssl"])
+    assert postgres_connect_args(LOCAL) == {"ssl": False}
+    assert postgres_connect_args("postgresql://app@/appconnect?host=/tmp") == {"ssl": False}
+    assert postgres_connect_args("postgresql:///appconnect") == {"ssl": False}  # Unix socket
+    # psycopg (libpq), when named.
+    assert postgres_connect_args(_psycopg(REMOTE)) == {"sslmode": "require"}
+    assert postgres_connect_args(_psycopg(LOCAL)) == {"sslmode": "disable"}
+    assert postgres_connect_args("postgresql+psycopg:///appconnect") == {"sslmode": "disable"}
 
 
 def test_database_ssl_forces_either_way() -> None:
-    assert postgres_connect_args(LOCAL, True) == {"sslmode": "require"}
-    assert postgres_connect_args(REMOTE, False) == {"sslmode": "disable"}
+    assert _unverified(postgres_connect_args(LOCAL, True)["ssl"])
+    assert postgres_connect_args(REMOTE, False) == {"ssl": False}
+    assert postgres_connect_args(_psycopg(LOCAL), True) == {"sslmode": "require"}
+    assert postgres_connect_args(_psycopg(REMOTE), False) == {"sslmode": "disable"}
 
 
-def test_sslmode_in_the_url_wins_and_nothing_is_added() -> None:
-    verified = REMOTE + "?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem"
-    assert postgres_connect_args(verified) == {}
-    assert postgres_connect_args(verified, False) == {}
-    assert postgres_connect_args(LOCAL + "?sslmode=require", False) == {}
+def test_sslmode_in_the_url_wins_over_database_ssl_on_either_driver(tmp_path: Path) -> None:
+    ca = _root_certificate(tmp_path)
+    verified = f"{REMOTE}?sslmode=verify-full&sslrootcert={ca}"
+    for forced in (None, False, True):
+        assert postgres_connect_args(_psycopg(verified), forced) == {}  # libpq reads the URL itself
+        context = postgres_connect_args(verified, forced)["ssl"]
+        assert isinstance(context, ssl.SSLContext)
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is True
+        assert context.get_ca_certs()  # the operator's root certificate, loaded
+    assert postgres_connect_args(_psycopg(LOCAL + "?sslmode=require"), False) == {}
 
 
-def test_asyncpg_gets_an_unverified_context_or_no_tls() -> None:
-    remote = postgres_connect_args(REMOTE.replace("postgres://", "postgresql+asyncpg://"))
-    context = remote["ssl"]
-    assert isinstance(context, ssl.SSLContext)
-    assert context.verify_mode == ssl.CERT_NONE and context.check_hostname is False
-    assert postgres_connect_args(LOCAL.replace("postgresql://", "postgresql+asyncpg://")) == {"ssl": False}
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sslmode=disable", False), ("sslmode=allow", "allow"), ("sslmode=prefer", "prefer"),
+        ("sslmode=require", "require"), ("ssl=require", None),
+    ],
+)  # fmt: skip
+def test_libpq_sslmode_words_reach_asyncpg_as_libpq_means_them(query: str, expected: object) -> None:
+    args = postgres_connect_args(f"{LOCAL}?{query}", True)
+    assert args == ({} if expected is None else {"ssl": expected})  # `ssl=` is asyncpg's own word
+
+
+def test_verify_ca_checks_the_certificate_and_not_the_host_name(tmp_path: Path) -> None:
+    ca = _root_certificate(tmp_path)
+    for mode in ("verify-ca", "require"):  # libpq: `require` with a root certificate verifies it
+        context = postgres_connect_args(f"{REMOTE}?sslmode={mode}&sslrootcert={ca}")["ssl"]
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is False
+
+
+def test_an_unknown_sslmode_is_a_clear_url_error() -> None:
+    with pytest.raises(DatabaseUrlError, match="sslmode must be one of disable, allow, prefer"):
+        postgres_connect_args(f"{REMOTE}?sslmode=sometimes")
+
+
+def test_the_driver_never_sees_libpq_words_and_the_change_feed_gets_libpq_ones() -> None:
+    url = async_url(f"{REMOTE}?sslmode=require&sslrootcert=/x.pem&application_name=app")
+    assert dict(driver_url(url).query) == {"application_name": "app"}
+    assert dict(driver_url(async_url(_psycopg(f"{REMOTE}?sslmode=require"))).query) == {"sslmode": "require"}
+    conninfo, args = libpq_conninfo_of(f"{REMOTE}?ssl=true&prepared_statement_cache_size=0")
+    assert conninfo == "postgresql://app:pw@db.example.com:5432/appconnect?sslmode=require" and args == {}
+    conninfo, args = libpq_conninfo_of(LOCAL)
+    assert conninfo == "postgresql://postgres@127.0.0.1:5432/appconnect" and args == {"sslmode": "disable"}
+    assert libpq_conninfo_of(REMOTE)[1] == {"sslmode": "require"}
+    assert libpq_conninfo_of(f"{LOCAL}?sslmode=verify-full", False)[1] == {}

@@ -28,7 +28,7 @@ from sqlalchemy.util import greenlet_spawn
 import appconnect.store._sqlite  # noqa: F401 - registers the sqlite+appconnect dialect
 from appconnect.store.prepared import Bound, Prepared, Ran, run_on_driver
 
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _LOOP_SQLITE = "sqlite+appconnect"  # registered by importing appconnect.store._sqlite
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
@@ -105,32 +105,104 @@ def is_local_host(host: str | None) -> bool:
     return name in _LOCAL_HOSTS or name.endswith(".localhost")
 
 
+_LIBPQ_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey")
+"""libpq's TLS words in a URL; asyncpg takes TLS as one `ssl` argument instead."""
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
 def postgres_connect_args(raw_url: str, ssl: bool | None = None) -> dict[str, Any]:
     """The TLS part of the driver's connect arguments for a PostgreSQL URL.
 
     Why: the reference connects to a remote PostgreSQL over TLS without verifying the certificate
     (managed databases such as Heroku's or Azure's require TLS and present certificates a default
     trust store does not know), and to a local one without TLS; `DATABASE_SSL` forces either way.
-    An `sslmode` written in the URL is the operator's most specific word and is kept as it is
-    (`verify-full` with `sslrootcert=...` for a verified connection); then nothing is added here.
+    An `sslmode` written in the URL (with `sslrootcert`, `sslcert`, `sslkey`) is the operator's
+    most specific word and is followed as libpq would (`verify-full` with `sslrootcert=...` for a
+    verified connection); so is asyncpg's own `ssl=` in the URL. Then `DATABASE_SSL` adds nothing.
 
-    psycopg (libpq): `sslmode` `require` (TLS, certificate not verified) or `disable`.
-    asyncpg (named explicitly in the URL): `ssl` set to an unverified context or False.
+    asyncpg (the default driver): `ssl` set to an SSL context, False, or an sslmode word.
+    psycopg (libpq; named in the URL): `sslmode` `require` (TLS, not verified) or `disable`.
     """
-    url = _parse(raw_url)
+    url = async_url(raw_url)
+    if url.get_driver_name() == "asyncpg":
+        return _asyncpg_tls(url, ssl)
+    return _libpq_tls(url, ssl)
+
+
+def _uses_tls(url: URL, ssl: bool | None) -> bool:
+    return ssl if ssl is not None else not is_local_host(url.host)
+
+
+def _libpq_tls(url: URL, ssl: bool | None) -> dict[str, Any]:
     if "sslmode" in url.query or "ssl" in url.query:
         return {}
-    use_tls = ssl if ssl is not None else not is_local_host(url.host)
-    if "+" in url.drivername and url.get_driver_name() == "asyncpg":
-        if not use_tls:
-            return {"ssl": False}
-        import ssl as ssl_module
+    return {"sslmode": "require" if _uses_tls(url, ssl) else "disable"}
 
-        context = ssl_module.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl_module.CERT_NONE
-        return {"ssl": context}
-    return {"sslmode": "require" if use_tls else "disable"}
+
+def _unverified_context() -> Any:
+    import ssl as ssl_module
+
+    context = ssl_module.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl_module.CERT_NONE
+    return context
+
+
+def _asyncpg_tls(url: URL, ssl: bool | None) -> dict[str, Any]:
+    if "ssl" in url.query:
+        return {}  # asyncpg's own word, passed on as it is
+    mode = url.query.get("sslmode")
+    if mode is None:
+        return {"ssl": _unverified_context() if _uses_tls(url, ssl) else False}
+    return {"ssl": _asyncpg_ssl_of_sslmode(str(mode), url)}
+
+
+def _asyncpg_ssl_of_sslmode(mode: str, url: URL) -> Any:
+    """libpq's `sslmode` (and certificate files) as asyncpg's `ssl` argument."""
+    import ssl as ssl_module
+
+    if mode not in _SSLMODES:
+        raise DatabaseUrlError(f"DATABASE_URL: sslmode must be one of {', '.join(_SSLMODES)}")
+    if mode == "disable":
+        return False
+
+    def _file(key: str) -> str | None:
+        value = url.query.get(key)
+        return None if value is None else str(value)
+
+    root, cert, key = _file("sslrootcert"), _file("sslcert"), _file("sslkey")
+    if mode == "require" and root is not None:
+        mode = "verify-ca"  # libpq: a root certificate given with `require` is verified
+    if mode in ("verify-ca", "verify-full"):
+        context = ssl_module.create_default_context(cafile=root)
+        context.check_hostname = mode == "verify-full"
+    elif cert is None:
+        return mode  # allow, prefer, require: asyncpg knows these words (not verified)
+    else:
+        context = _unverified_context()
+    if cert is not None:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def driver_url(url: URL) -> URL:
+    """The URL as the driver takes it: asyncpg gets TLS through `postgres_connect_args`."""
+    if url.get_driver_name() == "asyncpg":
+        return url.difference_update_query(_LIBPQ_TLS_KEYS)
+    return url
+
+
+def libpq_conninfo_of(raw_url: str, ssl: bool | None = None) -> tuple[str, dict[str, Any]]:
+    """A libpq connection string (and TLS arguments) for psycopg, from any PostgreSQL URL: the
+    change feed's LISTEN connection, whatever driver the pool uses."""
+    url = async_url(raw_url).set(drivername="postgresql")
+    url = url.difference_update_query(["prepared_statement_cache_size"])  # asyncpg's alone
+    asyncpg_ssl = url.query.get("ssl")
+    if asyncpg_ssl is not None:
+        word = str(asyncpg_ssl).lower()
+        sslmode = {"true": "require", "1": "require", "false": "disable", "0": "disable"}.get(word, word)
+        url = url.difference_update_query(["ssl"]).update_query_dict({"sslmode": sslmode})
+    return url.render_as_string(hide_password=False), _libpq_tls(url, ssl)
 
 
 POOL_SIZE = 10
@@ -171,7 +243,7 @@ def create_engine(
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", 0)
     kwargs["connect_args"] = {**postgres_connect_args(raw_url, ssl), **kwargs.get("connect_args", {})}
-    return create_async_engine(url, **kwargs)
+    return create_async_engine(driver_url(url), **kwargs)
 
 
 def create_private_sqlite_file(database: str | None) -> None:
@@ -303,13 +375,11 @@ class Database:
                 raise
 
     def libpq_conninfo(self) -> tuple[str, dict[str, Any]] | None:
-        """The URL and connect arguments for a psycopg connection outside the pool (the change
-        feed's LISTEN); None unless this is PostgreSQL through psycopg."""
-        url = self.engine.url
-        if url.get_backend_name() != "postgresql" or url.get_driver_name() != "psycopg":
+        """The libpq URL and connect arguments for a psycopg connection outside the pool (the
+        change feed's LISTEN); None unless this is PostgreSQL."""
+        if self.backend != "postgresql":
             return None
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return plain, postgres_connect_args(self.raw_url, self.ssl)
+        return libpq_conninfo_of(self.raw_url, self.ssl)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

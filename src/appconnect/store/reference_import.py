@@ -42,7 +42,7 @@ from appconnect.security.reference_encoding import (
     is_reference_sealed,
     open_reference_sealed,
 )
-from appconnect.store.db import Database, async_url, backend_name, postgres_connect_args
+from appconnect.store.db import Database, async_url, backend_name, driver_url, postgres_connect_args
 from appconnect.store.models import (
     AccountDataRow,
     AdminConfigRow,
@@ -164,7 +164,10 @@ def _source_engine(raw_url: str, ssl: bool | None) -> AsyncEngine:
     url = async_url(raw_url)
     if url.get_backend_name() == "postgresql":
         return create_async_engine(
-            url, poolclass=NullPool, hide_parameters=True, connect_args=postgres_connect_args(raw_url, ssl)
+            driver_url(url),
+            poolclass=NullPool,
+            hide_parameters=True,
+            connect_args=postgres_connect_args(raw_url, ssl),
         )
     engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True)
 
