@@ -13,9 +13,9 @@ connections, autocommit, PRAGMAs and TLS settings). Driver errors are raised as 
 exceptions (`IntegrityError`, `OperationalError`, ...), parameters hidden, and a connection that
 was lost or interrupted is never handed out again.
 
-What it refuses, at import time rather than by writing a wrong row: statements that need
-SQLAlchemy's execution context (Python-side column defaults, `expanding` IN lists, literal
-execution). Those stay on `Database.connect()`.
+What it refuses, when it is first compiled (its first run on a dialect) rather than by writing a
+wrong row: statements that need SQLAlchemy's execution context (Python-side column defaults,
+`expanding` IN lists, literal execution). Those stay on `Database.connect()`.
 
 An engine with `before_cursor_execute` listeners (SQL instrumentation, the benchmark's statement
 counter) runs prepared statements through `AsyncConnection.execute` instead, so every listener
