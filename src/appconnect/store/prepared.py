@@ -77,7 +77,7 @@ class _Compiled:
     binders: tuple[Callable[[Any], Any] | None, ...]
     positional: bool
     row_type: Callable[[Sequence[Any]], Any]
-    readers: tuple[Callable[[Any], Any] | None, ...]
+    readers: tuple[Callable[[Any], Any] | None, ...] | None  # None: every column is taken as it comes
     sequence: Callable[[list[Any]], Sequence[Any]]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -93,7 +93,7 @@ class _Compiled:
 
     def row(self, raw: Sequence[Any]) -> Any:
         readers = self.readers
-        if not any(readers):
+        if readers is None:
             return self.row_type(raw)
         return self.row_type(
             [value if reader is None else reader(value) for reader, value in zip(readers, raw, strict=True)]
@@ -154,7 +154,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         binders=tuple(_single(processors.get(name)) for name in names),
         positional=compiled.positional,
         row_type=row_type,
-        readers=readers,
+        readers=readers if any(readers) else None,
         sequence=dialect.execute_sequence_format,
     )
 
