@@ -181,6 +181,48 @@ async def test_server_logging_settings_refuse_bad_requests(client: httpx.AsyncCl
     assert (unknown.status_code, unknown.text) == (400, "User not found")
 
 
+PLEASE_AUTHORIZE = "Please go to Settings and authorize CRM platform"
+
+
+@pytest.mark.parametrize("falsy", [None, "", 0, False])
+async def test_server_logging_settings_treat_falsy_values_as_missing(
+    client: httpx.AsyncClient, falsy: object
+) -> None:
+    auth = {**(await login(client)), **rc(ADMIN_TOKEN)}
+    answer = await client.post(
+        "/admin/serverLoggingSettings", headers=auth, json={"additionalFieldValues": falsy}
+    )
+    assert (answer.status_code, answer.text) == (400, "Missing additionalFieldValues")
+    assert AdminCrm.settings_by_user == {}
+
+
+async def test_server_logging_settings_check_the_body_before_verifying_a_query_token(
+    client: httpx.AsyncClient,
+) -> None:
+    """The reference's order on POST: a token was sent, then additionalFieldValues, then the token
+    is verified, then the user is looked up."""
+    values = {"additionalFieldValues": {"activityOwner": "admin"}}
+    route = "/admin/serverLoggingSettings"
+    cases: list[tuple[str, dict[str, str], dict[str, Any], str]] = [
+        ("no token, no values", {}, {}, PLEASE_AUTHORIZE),
+        ("no token, values", {}, values, PLEASE_AUTHORIZE),
+        ("invalid query token, no values", {"jwtToken": "not-a-jwt"}, {}, "Missing additionalFieldValues"),
+        ("invalid query token, values", {"jwtToken": "not-a-jwt"}, values, PLEASE_AUTHORIZE),
+    ]
+    for label, params, body, text in cases:
+        answer = await client.post(route, params=params, json=body, headers=rc(ADMIN_TOKEN))
+        assert (answer.status_code, answer.text) == (400, text), label
+    # An invalid Authorization header counts as no token at all (spec platform §2.2).
+    bad_header = {"Authorization": "Bearer not-a-jwt", **rc(ADMIN_TOKEN)}
+    answer = await client.post(route, headers=bad_header, json={})
+    assert (answer.status_code, answer.text) == (400, PLEASE_AUTHORIZE)
+    ghost = pyjwt.encode({"id": "ghost-admincrm", "platform": "admincrm"}, TEST_SECRET)
+    for body, text in (({}, "Missing additionalFieldValues"), (values, "User not found")):
+        answer = await client.post(route, params={"jwtToken": ghost}, json=body, headers=rc(ADMIN_TOKEN))
+        assert (answer.status_code, answer.text) == (400, text)
+    assert AdminCrm.settings_by_user == {}
+
+
 async def test_a_connector_without_server_logging_answers_empty(client: httpx.AsyncClient) -> None:
     answer = await client.post("/apiKeyLogin", json={"platform": "sample", "apiKey": "k"})
     auth = {"Authorization": f"Bearer {answer.json()['jwtToken']}", **rc(ADMIN_TOKEN)}

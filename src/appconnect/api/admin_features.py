@@ -16,7 +16,9 @@ from appconnect.api.deps import (
     ContextDep,
     CurrentSession,
     CurrentSessionUserNotFound,
+    RequireSession,
     SessionRoute,
+    TokenPresented,
     rc_access_token,
 )
 from appconnect.api.responses import plain, reply, result
@@ -84,10 +86,12 @@ async def get_server_logging_settings(
 
 @router.post("/admin/serverLoggingSettings")
 async def post_server_logging_settings(
-    body: ServerLoggingUpdate, request: Request, context: ContextDep, session: CurrentSession
+    body: ServerLoggingUpdate, request: Request, context: ContextDep, _token: TokenPresented
 ) -> Response:
-    if body.additional_field_values is None:
+    # The reference's order: a token was sent, then the body, then the token is verified.
+    if server_logging.values_missing(body.additional_field_values):
         return plain(server_logging.MISSING_VALUES, 400)
+    session = await RequireSession()(request)
     answer = await server_logging.update(
         context,
         user_id=session.user_id,

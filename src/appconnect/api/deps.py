@@ -129,6 +129,29 @@ class RequireSession:
         return signed_in
 
 
+class RequireToken:
+    """Refuses only a request with no token at all, and yields what the request proved.
+
+    For the one route that looks at its body between "a token was sent" and "the token is valid"
+    (`POST /admin/serverLoggingSettings`, spec platform §5.4): the route refuses an invalid query
+    token itself, with `RequireSession`, after its body check.
+    """
+
+    missing_token = PLEASE_AUTHORIZE
+
+    def refused(self, session: RequestSession) -> SessionRefused | None:
+        if session.claims is not None or session.invalid_query_token:
+            return None
+        return SessionRefused(self.missing_token)
+
+    async def __call__(self, request: Request) -> RequestSession:
+        session = session_of(request)
+        refused = self.refused(session)
+        if refused is not None:
+            raise refused
+        return session
+
+
 CurrentSession = Annotated[SignedIn, Depends(RequireSession())]
 """The caller's session; invalid query token -> `Please go to Settings and authorize CRM platform`."""
 CurrentSessionInvalidJwt = Annotated[SignedIn, Depends(RequireSession(invalid_query_token=INVALID_JWT))]
@@ -145,6 +168,8 @@ CurrentSessionCallDown = Annotated[
     SignedIn, Depends(RequireSession(invalid_query_token="Unauthorized", invalid_as_error=True))
 ]
 """The caller's session on `/calldown…`; invalid query token -> `{"error": "Unauthorized"}`."""
+TokenPresented = Annotated[RequestSession, Depends(RequireToken())]
+"""What the request proved, once it is known to carry a token (see `RequireToken`)."""
 CurrentSessionInvalidRequest = Annotated[
     SignedIn,
     Depends(RequireSession(invalid_query_token=USER_NOT_FOUND_TEXT, missing_token=INVALID_REQUEST)),
@@ -153,9 +178,9 @@ CurrentSessionInvalidRequest = Annotated[
 invalid query token -> `User not found` (spec platform §10.2)."""
 
 
-def _guard_of(dependant: Dependant) -> RequireSession | None:
+def _guard_of(dependant: Dependant) -> RequireSession | RequireToken | None:
     for dependency in dependant.dependencies:
-        if isinstance(dependency.call, RequireSession):
+        if isinstance(dependency.call, RequireSession | RequireToken):
             return dependency.call
         nested = _guard_of(dependency)
         if nested is not None:

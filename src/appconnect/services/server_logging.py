@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from appconnect.compose import is_truthy
 from appconnect.connectors.base import Connector, LogsServerSide
 from appconnect.connectors.inputs import ServerLoggingSettingsInput, UpdateServerLoggingSettingsInput
 from appconnect.services.admin import user_and_admin
@@ -31,6 +32,12 @@ UPDATE_FAILED: dict[str, Any] = {
         "ttl": 5000,
     },
 }
+
+
+def values_missing(values: object) -> bool:
+    """`additionalFieldValues` counts as missing when JavaScript would call it false (absent, null,
+    "", 0, false), as the reference checks it."""
+    return not is_truthy(values)
 
 
 def _connector(context: ServerContext, platform: str | None) -> Connector | None:
