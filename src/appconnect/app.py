@@ -235,7 +235,12 @@ def _proxy_portal(settings: Settings, http: CrmHttp) -> Any:
 
     url = settings.proxy_config_url or settings.developer_portal_url.rstrip("/") + DEFAULT_PROXY_CONFIG_PATH
     try:
-        return ProxyPortal(http, url, ttl_seconds=settings.proxy_config_ttl_seconds)
+        return ProxyPortal(
+            http,
+            url,
+            ttl_seconds=settings.proxy_config_ttl_seconds,
+            developer_secret_key=settings.developer_app_server_secret_key,
+        )
     except ValueError as error:
         raise ConfigurationError(f"APPCONNECT_PROXY_CONFIG_URL: {one_line(error)}") from error
 

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     """Proxy (declarative) connector configurations: JSON files and/or directories of them."""
     proxy_config_url: str | None = Field(default=None, validation_alias="APPCONNECT_PROXY_CONFIG_URL")
     """Where a login's `proxyId` configuration is fetched (`{proxyId}` in it); default: the portal's."""
+    developer_app_server_secret_key: str | None = Field(
+        default=None, validation_alias="DEVELOPER_APP_SERVER_SECRET_KEY", repr=False
+    )
+    """Opens a portal proxy configuration's `encodedSecretKey` (the reference's Developer Console key)."""
     proxy_config_ttl_seconds: float = Field(
         default=300.0, ge=0, validation_alias="APPCONNECT_PROXY_CONFIG_TTL"
     )
@@ -261,6 +265,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
         resolved.app_server_secret_key,
         resolved.hash_key,
         settings.ringcentral_client_secret,
+        settings.developer_app_server_secret_key,
         settings.aws_secret_access_key,
         settings.aws_session_token,
         *secret_environment_values(),

@@ -24,8 +24,6 @@ from typing import Any
 import httpx
 import jwt as pyjwt
 import pytest
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import create_engine, text
 
 from appconnect.config import Settings
@@ -36,21 +34,13 @@ from tests.conftest import TEST_HASH_KEY, TEST_SECRET
 from tests.e2e.conftest import call_record
 from tests.support.databases import fresh_database_url
 from tests.support.processes import APPCONNECT, operator_env
+from tests.support.reference_cipher import reference_encode
 from tests.support.reference_schema import REFERENCE_DDL
 
 USER = "7001-sample"
 RC_ACCOUNT = "400123"
 HASHED_ACCOUNT = hash_id(RC_ACCOUNT, TEST_HASH_KEY)
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
-
-
-def reference_encode(plaintext: str, secret: str) -> str:
-    """The reference's at-rest encoding (spec platform §2.6), written from the spec for the test."""
-    key = secret[:32].ljust(32, " ").encode()
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(plaintext.encode()) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(bytes(16))).encryptor()
-    return (encryptor.update(padded) + encryptor.finalize()).hex()
 
 
 def reference_sealed(value: Any) -> dict[str, Any]:

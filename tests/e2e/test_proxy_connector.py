@@ -22,6 +22,7 @@ from tests.e2e.conftest import call_record
 from tests.fakes.fixtures import FakeCrmFactory
 from tests.fakes.rest_crm import REST_CRM_KEY, RestCrmStore, create_rest_crm_app
 from tests.fakes.server import FakeCrmServer
+from tests.support.reference_cipher import reference_encode
 
 ANN = "+14155550100"
 
@@ -340,6 +341,52 @@ async def test_a_login_proxy_id_is_fetched_from_the_portal_cached_and_resolved_l
         found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
         assert found["successful"] is True and found["contact"][0]["id"] == ann["id"], found
         assert len(portal.requests_to("GET", "/public-api/connectors/p-restcrm/proxyConfig")) == 2
+
+
+DEVELOPER_KEY = "developer-console-key"
+
+
+async def test_a_portal_encoded_secret_key_is_opened_with_the_developer_key(
+    live_server: Any, rest_crm: FakeCrmServer, fake_crm_factory: FakeCrmFactory
+) -> None:
+    """The reference's Developer Console keeps a proxy's secret as `encodedSecretKey`, sealed with
+    DEVELOPER_APP_SERVER_SECRET_KEY (spec platform §8.1): it reaches `{{secretKey}}` opened, and a
+    server without that key (or with another one) refuses the configuration without leaking it."""
+    crm = store_of(rest_crm)
+    ann = crm.add_person("Ann Example", ANN)
+    config = sample_config()
+    config["requestDefaults"]["baseUrl"] = rest_crm.url("/api")
+    config["requestDefaults"]["defaultHeaders"]["X-Connector-Secret"] = "{{secretKey}}"
+    sealed = reference_encode("sealed-s3cret", DEVELOPER_KEY)
+    portal = fake_crm_factory(
+        create_portal_app(
+            {
+                "p-sealed": {"proxyConfig": config, "encodedSecretKey": sealed, "secretKey": "not-this-one"},
+                "p-not-hex": {"proxyConfig": config, "encodedSecretKey": "zz-not-hex"},
+            }
+        )
+    )
+    login = {"platform": "sealedcrm", "apiKey": REST_CRM_KEY, "proxyId": "p-sealed"}
+    for overrides in ({}, {"developer_app_server_secret_key": "another-key"}):
+        refusing = live_server(developer_portal_url=portal.url("/public-api"), **overrides)
+        async with httpx.AsyncClient(base_url=refusing.url, timeout=20) as client:
+            answer = await client.post("/apiKeyLogin", json=login)
+            assert answer.status_code == 400, answer.text
+            assert "sealed-s3cret" not in answer.text and sealed not in answer.text
+    server = live_server(
+        developer_portal_url=portal.url("/public-api"), developer_app_server_secret_key=DEVELOPER_KEY
+    )
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        not_hex = await client.post(
+            "/apiKeyLogin", json={**login, "platform": "nothexcrm", "proxyId": "p-not-hex"}
+        )
+        assert not_hex.status_code == 400, not_hex.text
+        answer = await client.post("/apiKeyLogin", json=login)
+        assert answer.status_code == 200, answer.text
+        auth = {"Authorization": f"Bearer {answer.json()['jwtToken']}"}
+        found = (await client.get("/contact", params={"phoneNumber": ANN}, headers=auth)).json()
+        assert found["successful"] is True and found["contact"][0]["id"] == ann["id"], found
+    assert rest_crm.requests_to("GET", "/api/people")[-1].headers["x-connector-secret"] == "sealed-s3cret"
 
 
 def oauth_config(crm: FakeCrmServer) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Reading values the reference server encrypted at rest (spec platform §2.6), for the import only.
+"""Reading values the reference server encrypted at rest (spec platform §2.6): for the import, and
+for a proxy secret the reference's Developer Console sealed (`encodedSecretKey`, §8.1).
 
 The reference seals managed-auth and managed-OAuth values with AES-256-CBC, PKCS#7 padding, an
 all-zero IV, and `APP_SERVER_SECRET_KEY` (space-padded or cut to 32 characters) as the key; the
@@ -27,25 +28,27 @@ class ReferenceDecodingError(ValueError):
     """A reference-encrypted value did not decrypt (another key, or not the reference's form)."""
 
 
-def reference_key(server_secret: str) -> bytes:
+def reference_key(server_secret: str, *, key_name: str = "APP_SERVER_SECRET_KEY") -> bytes:
     """The reference's AES key: the secret padded with spaces or cut to 32 characters, as UTF-8."""
     text = server_secret[:_KEY_CHARACTERS].ljust(_KEY_CHARACTERS, " ")
     key = text.encode("utf-8")
     if len(key) != _KEY_CHARACTERS:  # a non-ASCII secret: the reference's own key is invalid too
-        raise ReferenceDecodingError("APP_SERVER_SECRET_KEY does not make a 32-byte reference key")
+        raise ReferenceDecodingError(f"{key_name} does not make a 32-byte reference key")
     return key
 
 
-def reference_decode(hex_text: str, server_secret: str) -> str:
-    """Decrypt one value the reference's `encode()` produced."""
+def reference_decode(hex_text: str, server_secret: str, *, key_name: str = "APP_SERVER_SECRET_KEY") -> str:
+    """Decrypt one value the reference's `encode()` produced with `server_secret` (the variable
+    `key_name`: the server's own key, or the Developer Console's for a proxy's secret)."""
     try:
         sealed = bytes.fromhex(hex_text)
-        decryptor = Cipher(algorithms.AES(reference_key(server_secret)), modes.CBC(bytes(16))).decryptor()
+        key = reference_key(server_secret, key_name=key_name)
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(bytes(16))).decryptor()
         padded = decryptor.update(sealed) + decryptor.finalize()
         unpadder = padding.PKCS7(_BLOCK_BITS).unpadder()
         plaintext = (unpadder.update(padded) + unpadder.finalize()).decode("utf-8")
     except ValueError as error:  # bad hex, a partial block, bad padding, not UTF-8
-        raise ReferenceDecodingError("value does not decrypt with APP_SERVER_SECRET_KEY") from error
+        raise ReferenceDecodingError(f"value does not decrypt with {key_name}") from error
     remember_request_secret(plaintext)  # a secret worth encrypting is never logged
     return plaintext
 

@@ -6,7 +6,10 @@ validated exactly as a file is, and registered under the login's platform name. 
 keeps the `proxyId` (`platformAdditionalInfo.proxyId`, as the spec says), so any process can
 resolve the platform again later from the user alone.
 
-The answer may be the configuration itself or `{"proxyConfig": {...}, "secretKey": "..."}`.
+The answer may be the configuration itself or `{"proxyConfig": {...}, "secretKey": "..."}`, or, as
+the reference's Developer Console keeps it, `{"proxyConfig": {...}, "encodedSecretKey": "<hex>"}`: the
+secret sealed with `DEVELOPER_APP_SERVER_SECRET_KEY` in the reference's scheme (spec platform §2.6,
+§8.1), opened here and never logged.
 Configurations are cached per process for `APPCONNECT_PROXY_CONFIG_TTL` seconds and fetched
 once however many requests ask at the same time. Nothing here must happen exactly once across
 processes (a second fetch is harmless), so process memory is the right place for the cache.
@@ -28,10 +31,12 @@ from appconnect.connectors.proxy.connector import ProxyConnector, proxy_connecto
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.crm_http import CrmHttp, HostPolicy
 from appconnect.logging import remember_secret
+from appconnect.security.reference_encoding import ReferenceDecodingError, reference_decode
 
 __all__ = ["DEFAULT_PROXY_CONFIG_PATH", "ProxyPortal"]
 
 DEFAULT_PROXY_CONFIG_PATH = "/connectors/{proxyId}/proxyConfig"
+_DEVELOPER_KEY = "DEVELOPER_APP_SERVER_SECRET_KEY"
 _PROXY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -45,6 +50,7 @@ class ProxyPortal:
         *,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        developer_secret_key: str | None = None,
     ) -> None:
         if "{proxyId}" not in url_template:
             raise ValueError("the proxy configuration URL must contain {proxyId}")
@@ -53,6 +59,7 @@ class ProxyPortal:
         self._policy = HostPolicy.for_base_url(url_template.split("{", 1)[0], platform="Developer Portal")
         self._ttl = ttl_seconds
         self._clock = clock
+        self._developer_secret_key = developer_secret_key
         self._cache: dict[str, tuple[float, ProxyConfig]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._platforms: dict[str, tuple[str, float]] = {}  # platform -> (proxy id, registered at)
@@ -92,12 +99,31 @@ class ProxyPortal:
                 raise ProxyConfigError(source, "$", "the Developer Portal did not answer JSON") from None
             secret = ""
             if isinstance(answer, dict) and isinstance(answer.get("proxyConfig"), dict):
-                secret = str(answer.get("secretKey") or "")
+                secret = self._secret_of(answer, source)
                 answer = answer["proxyConfig"]
             config = replace(parse_proxy_config(answer, source, environ={}), secret_key=secret)
             remember_secret(secret)
             self._cache[proxy_id] = (self._clock() + self._ttl, config)
             return config
+
+    def _secret_of(self, answer: dict[str, Any], source: str) -> str:
+        """The proxy's `{{secretKey}}`: `encodedSecretKey` opened when present (the reference's
+        Developer Console form), else the plain `secretKey`."""
+        sealed = answer.get("encodedSecretKey")
+        if not sealed:
+            return str(answer.get("secretKey") or "")
+        if not isinstance(sealed, str):
+            raise ProxyConfigError(source, "$.encodedSecretKey", "must be the hex text of the sealed secret")
+        if not self._developer_secret_key:
+            raise ProxyConfigError(
+                source,
+                "$.encodedSecretKey",
+                f"{_DEVELOPER_KEY} is not set, so it cannot be opened",
+            )
+        try:
+            return reference_decode(sealed, self._developer_secret_key, key_name=_DEVELOPER_KEY)
+        except ReferenceDecodingError as error:
+            raise ProxyConfigError(source, "$.encodedSecretKey", str(error)) from None
 
     async def ensure(
         self, registry: ConnectorRegistry, context: ConnectorContext, platform: str, proxy_id: str
