@@ -484,6 +484,52 @@ async def test_a_clio_failure_is_queued_and_the_log_is_written_once_when_clio_an
     assert len(session.clio.state.communications) == 1  # delivered once, never re-sent
 
 
+async def _wait_matched(session: Session, session_id: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 20
+    while asyncio.get_running_loop().time() < deadline:
+        found = await session.client.get("/callLog", params={"sessionIds": session_id}, headers=session.auth)
+        if found.json()["logs"][0]["matched"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{session_id}: the queued create was never delivered")
+
+
+async def test_a_create_of_unknown_outcome_is_found_in_clio_not_sent_again(
+    live_server: Any, settings: Settings, clio_env: FakeClio
+) -> None:
+    """The communication landed in Clio after the server gave up waiting (its timeout): the outbox
+    finds it by the contact, start time, subject and body (`FindsCreatedCallLogs`) instead of
+    writing a second one, and writes the time entry the timed-out attempt never reached."""
+    seeded = seed(clio_env)
+    server = live_server(ssl_cert_file=clio_env.ca_pem_path, crm_timeout_seconds=0.5)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        auth = await oauth_login(client, clio_env)
+        session = Session(client=client, auth=auth, clio=clio_env, settings=settings, seeded=seeded)
+        # An earlier communication of the same contact at another time is not the call's.
+        await _log_call(session, "s-earlier")
+        state = clio_env.state
+        state.slow_creates, state.slow_create_seconds = 1, 0.9
+        answer = await client.post(
+            "/callLog",
+            headers=auth,
+            json={
+                "logInfo": _call("s-uncertain", startTime="2026-07-14T11:00:00.000Z"),
+                "contactId": seeded["ann"]["id"],
+                "note": "Wants a callback",
+            },
+        )
+        assert "written to the CRM automatically" in answer.json()["returnMessage"]["message"], answer.text
+        await _wait_matched(session, "s-uncertain")
+        calls = [c for c in state.communications.values() if c["received_at"].startswith("2026-07-14T11:00")]
+        assert len(calls) == 1, calls  # found again, never sent twice
+        assert len(clio_env.requests_to("POST", "/api/v4/communications.json")) == 2  # s-earlier, s-uncertain
+        entries = [e for e in state.activities.values() if e["communication"]["id"] == calls[0]["id"]]
+        assert len(entries) == 1 and entries[0]["quantity"] == 30, entries
+        lookups = clio_env.requests_to("GET", "/api/v4/communications.json")
+        assert lookups and all(r.query["contact_id"] == str(seeded["ann"]["id"]) for r in lookups)
+        assert state.rejections == []
+
+
 async def test_an_expired_token_is_refreshed_in_the_users_region(session: Session) -> None:
     session.clio.state.expire_access_tokens()
     answer = await session.client.get("/contact", params={"phoneNumber": ANN}, headers=session.auth)

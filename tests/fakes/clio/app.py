@@ -13,7 +13,7 @@ Bearer tokens must be issued, unexpired and not deauthorized (else 401).
 | `GET /api/v4/users/who_am_i.json`, `GET /api/v4/users.json` | users |
 | `GET /api/v4/contacts.json`, `GET /api/v4/contacts/{id}.json`, `POST /api/v4/contacts.json` | contacts |
 | `GET /api/v4/matters.json`, `GET /api/v4/relationships.json` (paged) | matters |
-| `POST`, `GET`/`PATCH /api/v4/communications[/{id}].json` | communications |
+| `POST`/`GET /api/v4/communications.json`, `GET`/`PATCH .../communications/{id}.json` | communications |
 | `POST /api/v4/activities.json`, `GET /api/v4/activities`, `PATCH .../activities/{id}.json` | time entries |
 | `POST /api/v4/documents`, `PUT /upload/{uuid}`, `PATCH /api/v4/documents/{id}` | documents |
 | `GET /api/v4/calendars.json`, calendar entries (`GET`, `POST`, `PATCH`, `DELETE`) | calendar |
@@ -22,6 +22,7 @@ Bearer tokens must be issued, unexpired and not deauthorized (else 401).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -51,6 +52,10 @@ class Refused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _int(value: Any) -> bool:
@@ -345,7 +350,40 @@ class _Api:
         record = {"id": self.state.next_id(), **data, "created_at": stamp()}
         with self.state.lock:
             self.state.communications[record["id"]] = record
+            slow = self.state.slow_creates > 0
+            self.state.slow_creates -= 1 if slow else 0
+        if slow:
+            await asyncio.sleep(self.state.slow_create_seconds)
         return JSONResponse({"data": select(record, "id")}, status_code=201)
+
+    async def communications(self, request: Request) -> Any:
+        """`GET /api/v4/communications.json?contact_id=&received_since=&received_before=`: the
+        contact's communications (as sender or receiver), received within the bounds (inclusive)."""
+        params = self.query(
+            request,
+            {"contact_id", "received_since", "received_before", "type", "fields", "page_token"},
+            {"contact_id"},
+        )
+        bounds = []
+        for name in ("received_since", "received_before"):
+            value = params.get(name)
+            if value is not None and not _ISO.match(value):
+                raise Refused(f"{name} must be ISO 8601")
+            bounds.append(_instant(value) if value is not None else None)
+        since, before = bounds
+        with self.state.lock:
+            found = []
+            for record in self.state.communications.values():
+                parties = [*record.get("senders", []), *record.get("receivers", [])]
+                if not any(p["type"] == "Contact" and str(p["id"]) == params["contact_id"] for p in parties):
+                    continue
+                if "type" in params and record.get("type") != params["type"]:
+                    continue
+                received = _instant(record.get("received_at") or record["created_at"])
+                if (since is not None and received < since) or (before is not None and received > before):
+                    continue
+                found.append(record)
+        return self.page(request, found, params.get("fields"))
 
     async def communication(self, request: Request) -> Any:
         params = self.query(request, {"fields"})
@@ -634,6 +672,7 @@ def create_clio_app(state: ClioState) -> Starlette:
         ("/api/v4/matters.json", api.matters, ["GET"]),
         ("/api/v4/relationships.json", api.relationships, ["GET"]),
         ("/api/v4/communications.json", api.create_communication, ["POST"]),
+        ("/api/v4/communications.json", api.communications, ["GET"]),
         ("/api/v4/communications/{id}.json", api.communication, ["GET"]),
         ("/api/v4/communications/{id}.json", api.update_communication, ["PATCH"]),
         ("/api/v4/activities.json", api.create_activity, ["POST"]),

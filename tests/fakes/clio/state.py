@@ -70,6 +70,10 @@ class ClioState:
     rejections: list[str] = field(default_factory=list)
     """Every request refused as malformed, `"<METHOD> <path>: <reason>"`: the connector drifted."""
     remaining: int = 50
+    slow_creates: int = 0
+    """How many of the next communication creates answer `slow_create_seconds` late; the record is
+    stored first, so a client that gave up meanwhile left it in Clio (a create of unknown outcome)."""
+    slow_create_seconds: float = 0.0
     clock_offset: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001), repr=False)

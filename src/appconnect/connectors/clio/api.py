@@ -138,8 +138,11 @@ class ClioApi:
     async def related_matters(self, contact_id: str | int) -> list[Json]:
         """`GET /api/v4/relationships.json?contact_id=&fields=matter{...}`, every page
         (`meta.paging.next`, at most `MAX_PAGES`): the matters the contact is related to."""
-        params: Mapping[str, Any] | None = {"contact_id": contact_id, "fields": f"matter{{{MATTER_FIELDS}}}"}
-        target = "/api/v4/relationships.json"
+        params = {"contact_id": contact_id, "fields": f"matter{{{MATTER_FIELDS}}}"}
+        return await self._every_page("/api/v4/relationships.json", params)
+
+    async def _every_page(self, target: str, params: Mapping[str, Any] | None) -> list[Json]:
+        """Every page of a listing (`meta.paging.next`, at most `MAX_PAGES`)."""
         found: list[Json] = []
         for _ in range(MAX_PAGES):
             envelope = await self._send("GET", target, params=params)
@@ -154,6 +157,20 @@ class ClioApi:
     async def create_communication(self, body: Mapping[str, Any]) -> Json:
         """`POST /api/v4/communications.json`."""
         return data_of(await self._send("POST", "/api/v4/communications.json", json={"data": dict(body)}))
+
+    async def phone_communications_at(
+        self, contact_id: str | int, received_at: str, *, fields: str
+    ) -> list[Json]:
+        """`GET /api/v4/communications.json?contact_id=&received_since=&received_before=&type=`,
+        every page: the contact's phone communications received at that instant."""
+        params = {
+            "contact_id": contact_id,
+            "received_since": received_at,
+            "received_before": received_at,
+            "type": "PhoneCommunication",
+            "fields": fields,
+        }
+        return await self._every_page("/api/v4/communications.json", params)
 
     async def communication(self, communication_id: str, *, fields: str) -> Json:
         """`GET /api/v4/communications/{id}.json?fields=`."""

@@ -33,6 +33,7 @@ from appconnect.connectors.base import (
     CreatesAppointments,
     CreatesContacts,
     FindsContacts,
+    FindsCreatedCallLogs,
     ListsAppointments,
     ListsUsers,
     LogsIn,
@@ -56,6 +57,7 @@ from appconnect.connectors.inputs import (
     CrmInput,
     FindContactInput,
     FindContactWithNameInput,
+    FindCreatedCallLogInput,
     GetCallLogInput,
     GetUserInfoInput,
     ListAppointmentsInput,
@@ -195,6 +197,45 @@ def _non_billable(user: User, additional: AdditionalSubmission | None) -> bool:
     return not (default == "billable" or default is False)
 
 
+def _call_communication(call: CreateCallLogInput) -> Json:
+    """The `PhoneCommunication` a call's create writes (also what finds it again)."""
+    contact = call.contact_info
+    outbound = call.call_log.direction == "Outbound"
+    me = {"id": call.assigned_crm_user_id or _crm_user_id(call.user), "type": "User"}
+    them = {"id": contact.id, "type": "Contact"}
+    direction = call.call_log.direction
+    communication: Json = {
+        "subject": call.call_log.custom_subject
+        or f"[Call] {direction} Call {'to' if outbound else 'from'} {contact.name} [{contact.phone_number}]",
+        "body": call.composed_log_details or "No details available",
+        "type": "PhoneCommunication",
+        "received_at": _iso(call.call_log.start_time),
+        "senders": [me if outbound else them],
+        "receivers": [them if outbound else me],
+        "notification_event_subscribers": [{"user_id": _crm_user_id(call.user)}],
+    }
+    matter = _matter(call.additional_submission)
+    if matter is not None:
+        communication["matter"] = matter
+    return communication
+
+
+def _time_entry(call: CreateCallLogInput, communication_id: object) -> Json:
+    """The `TimeEntry` of a call's communication: its duration, on the same matter."""
+    entry: Json = {
+        "communication": {"id": communication_id},
+        "quantity": call.call_log.duration or 0,
+        "date": _iso(call.call_log.start_time),
+        "type": "TimeEntry",
+        "non_billable": _non_billable(call.user, call.additional_submission),
+        "note": call.composed_log_details or "No details available",
+    }
+    matter = _matter(call.additional_submission)
+    if matter is not None:
+        entry["matter"] = matter
+    return entry
+
+
 def _matter_option(matter: Mapping[str, Any], *, with_status: bool) -> dict[str, Any]:
     description = matter.get("description")
     return {
@@ -218,6 +259,7 @@ class ClioConnector(
     SearchesContactsByName,
     CreatesContacts,
     ReadsCallLogs,
+    FindsCreatedCallLogs,
     SetsDispositions,
     LogsMessages,
     ListsUsers,
@@ -424,45 +466,41 @@ class ClioConnector(
         on the chosen matter; then, unless the user turned them off, its time entry. A call that
         server-side logging assigns to a mapped Clio user (`isAssignedToUser`) has that user as
         its User party."""
-        user, contact = call.user, call.contact_info
-        outbound = call.call_log.direction == "Outbound"
-        me = {"id": call.assigned_crm_user_id or _crm_user_id(user), "type": "User"}
-        them = {"id": contact.id, "type": "Contact"}
-        body = call.composed_log_details or "No details available"
-        direction = call.call_log.direction
-        communication: Json = {
-            "subject": call.call_log.custom_subject
-            or f"[Call] {direction} Call {'to' if outbound else 'from'} {contact.name} "
-            f"[{contact.phone_number}]",
-            "body": body,
-            "type": "PhoneCommunication",
-            "received_at": _iso(call.call_log.start_time),
-            "senders": [me if outbound else them],
-            "receivers": [them if outbound else me],
-            "notification_event_subscribers": [{"user_id": _crm_user_id(user)}],
-        }
-        matter = _matter(call.additional_submission)
-        if matter is not None:
-            communication["matter"] = matter
         api = self._api(call)
-        created = await api.create_communication(communication)
-        if self._time_entries_enabled(user):
-            entry: Json = {
-                "communication": {"id": created["id"]},
-                "quantity": call.call_log.duration or 0,
-                "date": _iso(call.call_log.start_time),
-                "type": "TimeEntry",
-                "non_billable": _non_billable(user, call.additional_submission),
-                "note": body,
-            }
-            if matter is not None:
-                entry["matter"] = matter
-            await api.create_activity(entry)
+        created = await api.create_communication(_call_communication(call))
+        if self._time_entries_enabled(call.user):
+            await api.create_activity(_time_entry(call, created["id"]))
         return CreateCallLogResult(
             log_id=created["id"],
             return_message=ReturnMessage("Call logged", "success", 2000),
             extra_data_tracking=api.tracking(),
         )
+
+    async def find_created_call_log(self, lookup: FindCreatedCallLogInput, /) -> CreateCallLogResult:
+        """The communication an earlier `create_call_log` of this call made, if Clio has it.
+
+        Clio has no idempotency key, so the communication is recognised by what the create wrote:
+        among the contact's phone communications received at the call's start time, the one with
+        the same subject and body. If the earlier attempt stopped before its time entry, the
+        entry is written now, so the call ends up as one create would have left it.
+        """
+        call = lookup.create
+        wanted = _call_communication(call)
+        api = self._api(call)
+        candidates = await api.phone_communications_at(
+            call.contact_info.id, str(wanted["received_at"]), fields="id,subject,body,received_at"
+        )
+        for candidate in candidates:
+            if (candidate.get("subject"), candidate.get("body")) != (wanted["subject"], wanted["body"]):
+                continue
+            if self._time_entries_enabled(call.user) and not await api.time_entries_of(candidate["id"]):
+                await api.create_activity(_time_entry(call, candidate["id"]))
+            return CreateCallLogResult(
+                log_id=candidate["id"],
+                return_message=ReturnMessage("Call logged", "success", 2000),
+                extra_data_tracking=api.tracking(),
+            )
+        return CreateCallLogResult(log_id=None, extra_data_tracking=api.tracking())
 
     async def get_call_log(self, lookup: GetCallLogInput, /) -> GetCallLogResult:
         """The communication (its whole body, the base of every update), its contact's name and matter."""
