@@ -84,6 +84,23 @@ def test_a_connector_without_the_other_members_is_refused_with_what_is_missing()
         ConnectorRegistry().register("bare", NoDefaults())  # type: ignore[arg-type]
 
 
+class PromisesUsers(MinimalCrm, ListsUsers):
+    """Names `ListsUsers` in its class line but never writes `get_user_list`: the interface's own
+    empty body would answer None to the admin's user mapping."""
+
+    name = "promises"
+
+
+def test_an_interface_named_in_the_class_line_but_not_written_is_refused() -> None:
+    with pytest.raises(
+        RegistryError, match=r"^Connector promises declares but does not implement ListsUsers.get_user_list$"
+    ):
+        ConnectorRegistry().register("promises", PromisesUsers())  # type: ignore[abstract]
+    registry = ConnectorRegistry()
+    registry.register("minimal", MinimalCrm())  # only what it wrote: accepted
+    assert registry.has("minimal")
+
+
 def test_interfaces_fill_gaps_without_mutating_the_connector() -> None:
     registry = ConnectorRegistry()
     connector = MinimalCrm()

@@ -19,6 +19,7 @@ import structlog
 
 from appconnect.connectors.base import (
     INTERFACE_NAMES,
+    INTERFACE_PROTOCOLS,
     REQUIRED_INTERFACES,
     AccountDataSource,
     BaseConnector,
@@ -100,6 +101,22 @@ def _missing_members(connector: object) -> list[str]:
         if not hasattr(connector, member)
     ]
     return required + others
+
+
+def _declared_but_not_written(connector: object) -> list[str]:
+    """Methods an interface in the class line promises that the class leaves as the interface's
+    own empty stub: called, it would answer None instead of a result."""
+    cls = type(connector)
+    stubs: list[str] = []
+    for interface in INTERFACE_PROTOCOLS:
+        if (
+            interface is Connector or interface not in cls.__mro__
+        ):  # Connector's own stubs are BaseConnector's
+            continue
+        for name, member in vars(interface).items():
+            if not name.startswith("_") and callable(member) and getattr(cls, name, None) is member:
+                stubs.append(f"{interface.__name__}.{name}")
+    return stubs
 
 
 class ComposedConnector:
@@ -189,7 +206,8 @@ class ConnectorRegistry:
 
         Raises:
             RegistryError: `create_call_log` or `update_call_log` is missing, or another `Connector`
-                member is (subclass `BaseConnector` for the defaults).
+                member is (subclass `BaseConnector` for the defaults), or an interface in the class
+                line is left unwritten.
         """
         missing = _missing_members(connector)
         if missing:
@@ -200,6 +218,9 @@ class ConnectorRegistry:
             raise RegistryError(
                 f"Connector {name} is missing {', '.join(missing)} (subclass BaseConnector for the defaults)"
             )
+        stubs = _declared_but_not_written(connector)
+        if stubs:
+            raise RegistryError(f"Connector {name} declares but does not implement {', '.join(stubs)}")
         self._connectors[name] = connector
         manifest = manifest if manifest is not None else connector.manifest
         if manifest is not None:
