@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from appconnect.api.deps import RequireSession, get_session
+from appconnect.api.deps import RequireSession, RequireToken, get_session
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
@@ -80,7 +80,7 @@ def session_routes(app: FastAPI) -> dict[tuple[str, str], bool]:
         if not isinstance(route, APIRoute):
             continue
         calls = list(_calls(route.dependant))
-        required = any(isinstance(call, RequireSession) for call in calls)
+        required = any(isinstance(call, RequireSession | RequireToken) for call in calls)
         if required or get_session in calls:
             found.update(((method, route.path), required) for method in route.methods or ())
     return found
