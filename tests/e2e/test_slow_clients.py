@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from appconnect.http_server import PROTOCOL_PATH
 from tests.support.processes import operator_env, serving
 
 HEADER_TIMEOUT = 2.0
@@ -195,3 +197,18 @@ def test_every_worker_process_applies_the_deadlines(tmp_path: Path) -> None:
             sock.close()
     assert all(outcome.closed and outcome.received.startswith(b"HTTP/1.1 408 ") for outcome in outcomes)
     assert all(outcome.seconds <= HEADER_TIMEOUT + MARGIN for outcome in outcomes)
+
+
+def test_another_asgi_server_gets_the_deadlines_from_the_protocol_option(tmp_path: Path) -> None:
+    """Run under plain uvicorn (not `appconnect serve`), the app has the deadlines when uvicorn is
+    given the protocol, as the README's production checklist says."""
+    env = operator_env(
+        APPCONNECT_HEADER_TIMEOUT=str(HEADER_TIMEOUT), DATABASE_URL=f"sqlite:///{tmp_path}/app.db"
+    )
+    uvicorn = [sys.executable, "-m", "uvicorn", "appconnect.asgi:app", "--http", PROTOCOL_PATH]
+    with serving(tmp_path, env, command=uvicorn) as (url, _process):
+        plain = Server(url=url, port=int(url.rsplit(":", 1)[1]))
+        with _connect(plain) as sock:
+            outcome = _trickle(sock, b"GET /isAlive HTTP/1.1\r\n", b"X-Slow: 1\r\n")
+    assert outcome.closed and outcome.received.startswith(b"HTTP/1.1 408 ")
+    assert outcome.seconds <= HEADER_TIMEOUT + MARGIN

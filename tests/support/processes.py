@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,16 +31,21 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    cwd: Path, env: Mapping[str, str], *extra_args: str, output: list[str] | None = None
+    cwd: Path,
+    env: Mapping[str, str],
+    *extra_args: str,
+    output: list[str] | None = None,
+    command: Sequence[str] = (*APPCONNECT, "serve"),
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Start `appconnect serve` on a free port, wait until `/isAlive` answers, stop it afterwards.
+    """Start `appconnect serve` (or `command`, which takes `--port`) on a free port, wait until
+    `/isAlive` answers, stop it afterwards.
 
     The server's output (stdout and stderr) is read all along, so a chatty server never blocks on a
     full pipe; pass `output` to receive its lines (complete once the block has exited).
     """
     port = free_port()
     process = subprocess.Popen(
-        [*APPCONNECT, "serve", "--port", str(port), *extra_args],
+        [*command, "--port", str(port), *extra_args],
         cwd=cwd,
         env=dict(env),
         stdout=subprocess.PIPE,
