@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ APPOINTMENT_FIELDS = (
 )
 MAX_PAGES = 20
 """At most this many pages of one listing are read (Clio pages by 200): memory stays bounded."""
+AROUND = timedelta(minutes=1)
+"""How far from a call's start time a communication that may be its create is looked for."""
 
 
 def _object(value: Any) -> Json:
@@ -158,15 +161,17 @@ class ClioApi:
         """`POST /api/v4/communications.json`."""
         return data_of(await self._send("POST", "/api/v4/communications.json", json={"data": dict(body)}))
 
-    async def phone_communications_at(
+    async def phone_communications_around(
         self, contact_id: str | int, received_at: str, *, fields: str
     ) -> list[Json]:
         """`GET /api/v4/communications.json?contact_id=&received_since=&received_before=&type=`,
-        every page: the contact's phone communications received at that instant."""
+        every page: the contact's phone communications received within `AROUND` of `received_at`
+        (an ISO instant; the window does not rest on whether Clio's bounds are inclusive)."""
+        at = datetime.fromisoformat(received_at.replace("Z", "+00:00"))
         params = {
             "contact_id": contact_id,
-            "received_since": received_at,
-            "received_before": received_at,
+            "received_since": (at - AROUND).isoformat(),
+            "received_before": (at + AROUND).isoformat(),
             "type": "PhoneCommunication",
             "fields": fields,
         }

@@ -480,14 +480,14 @@ class ClioConnector(
         """The communication an earlier `create_call_log` of this call made, if Clio has it.
 
         Clio has no idempotency key, so the communication is recognised by what the create wrote:
-        among the contact's phone communications received at the call's start time, the one with
-        the same subject and body. If the earlier attempt stopped before its time entry, the
-        entry is written now, so the call ends up as one create would have left it.
+        among the contact's phone communications received within a minute of the call's start
+        time, the one with the same subject and body. If the earlier attempt stopped before its
+        time entry, the entry is written now, so the call ends up as one create would have left it.
         """
         call = lookup.create
         wanted = _call_communication(call)
         api = self._api(call)
-        candidates = await api.phone_communications_at(
+        candidates = await api.phone_communications_around(
             call.contact_info.id, str(wanted["received_at"]), fields="id,subject,body,received_at"
         )
         for candidate in candidates:
