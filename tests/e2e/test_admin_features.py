@@ -203,11 +203,17 @@ async def test_server_logging_settings_check_the_body_before_verifying_a_query_t
     is verified, then the user is looked up."""
     values = {"additionalFieldValues": {"activityOwner": "admin"}}
     route = "/admin/serverLoggingSettings"
-    cases: list[tuple[str, dict[str, str], dict[str, Any], str]] = [
+    cases: list[tuple[str, dict[str, str], dict[str, Any] | None, str]] = [
         ("no token, no values", {}, {}, PLEASE_AUTHORIZE),
         ("no token, values", {}, values, PLEASE_AUTHORIZE),
         ("invalid query token, no values", {"jwtToken": "not-a-jwt"}, {}, "Missing additionalFieldValues"),
         ("invalid query token, values", {"jwtToken": "not-a-jwt"}, values, PLEASE_AUTHORIZE),
+        (
+            "invalid query token, no body at all",
+            {"jwtToken": "not-a-jwt"},
+            None,
+            "Missing additionalFieldValues",
+        ),
     ]
     for label, params, body, text in cases:
         answer = await client.post(route, params=params, json=body, headers=rc(ADMIN_TOKEN))

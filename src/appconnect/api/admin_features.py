@@ -86,9 +86,11 @@ async def get_server_logging_settings(
 
 @router.post("/admin/serverLoggingSettings")
 async def post_server_logging_settings(
-    body: ServerLoggingUpdate, request: Request, context: ContextDep, _token: TokenPresented
+    request: Request, context: ContextDep, _token: TokenPresented, body: ServerLoggingUpdate | None = None
 ) -> Response:
-    # The reference's order: a token was sent, then the body, then the token is verified.
+    # The reference's order: a token was sent, then the body (none at all counts as `{}`), then the
+    # token is verified.
+    body = body or ServerLoggingUpdate()
     if server_logging.values_missing(body.additional_field_values):
         return plain(server_logging.MISSING_VALUES, 400)
     session = await RequireSession()(request)
