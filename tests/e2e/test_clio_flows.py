@@ -449,6 +449,62 @@ async def test_a_fax_that_cannot_be_uploaded_is_still_logged_with_its_link(sessi
     assert "https://app.ringcentral.test/fax/9102" in communication["body"]
 
 
+def _mms(session: Session, message_id: int, created: str, media: str) -> Any:
+    return _message(
+        message_id,
+        "See the photo",
+        created,
+        attachments=[
+            {
+                "id": 1,
+                "type": "MmsAttachment",
+                "contentType": "image/png",
+                "uri": session.clio.media_url(media),
+            }
+        ],
+    )
+
+
+async def test_an_mms_image_is_uploaded_as_a_document_and_linked(session: Session) -> None:
+    """As the reference's uploadImageToClio: the image becomes a document on the matter, and the
+    conversation's body links it; a later MMS of the day (the update path) likewise."""
+    state = session.clio.state
+    state.add_media("mms-1.png", b"\x89PNG first")
+    state.add_media("mms-2.png", b"\x89PNG second")
+    await _log_messages(
+        session,
+        [_mms(session, 9201, "2026-07-14T16:00:00.000Z", "mms-1.png")],
+        rcAccessToken="rc-media-token",
+    )
+    later = _mms(session, 9202, "2026-07-14T16:10:00.000Z", "mms-2.png")
+    await _log_messages(session, [later], rcAccessToken="rc-media-token")
+    first, second = sorted(state.documents.values(), key=lambda document: int(document["id"]))
+    assert (first["content"], second["content"]) == (b"\x89PNG first", b"\x89PNG second")
+    assert first["name"] == "Inbound Image Message - Ann Example - 07/14/2026.png"
+    assert first["parent"] == {"id": session.seeded["open"]["id"], "type": "Matter"}
+    assert all(document["latest_document_version"]["fully_uploaded"] for document in (first, second))
+    [communication] = state.communications.values()
+    body = communication["body"]
+    assert "Conversation(2 messages)" in body
+    for document in (first, second):
+        assert (
+            f"[Message]: See the photo\n[Link]: https://app.clio.com/nc/#/documents/{document['id']}/details"
+            in body
+        )
+    assert "rc-media-token" not in body
+
+
+async def test_an_mms_image_that_cannot_be_uploaded_is_linked_without_the_token(session: Session) -> None:
+    session.clio.faults.add(500, method="PUT", path="/upload/*")
+    session.clio.state.add_media("mms-3.png", b"\x89PNG")
+    mms = _mms(session, 9203, "2026-07-14T17:00:00.000Z", "mms-3.png")
+    await _log_messages(session, [mms], rcAccessToken="rc-media-token")
+    [communication] = session.clio.state.communications.values()
+    media_reader = "https://ringcentral.github.io/ringcentral-media-reader/?media="
+    assert f"[Message]: See the photo\n[Link - failed to upload]: {media_reader}" in communication["body"]
+    assert "rc-media-token" not in communication["body"]
+
+
 # -- failures, refresh, logout ------------------------------------------------------------------
 async def test_a_rate_limit_answers_the_contract_message(session: Session) -> None:
     session.clio.rate_limit_next(path="/api/v4/contacts.json", reset_seconds=42)

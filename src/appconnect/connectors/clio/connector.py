@@ -609,26 +609,27 @@ class ClioConnector(
         except CrmError as failure:
             logger.warning("Clio SMS time entry failed", status=failure.status)
 
-    async def _upload_fax(
-        self, api: ClioApi, log: CreateMessageLogInput, raw: Mapping[str, Any]
+    async def _upload_document(
+        self,
+        api: ClioApi,
+        log: CreateMessageLogInput | UpdateMessageLogInput,
+        raw: Mapping[str, Any],
+        *,
+        link: str,
+        name: str,
     ) -> str | None:
-        """Download the fax PDF from RingCentral, create the document on the matter (else the
+        """Download a message's file from RingCentral, create the document on the matter (else the
         contact), upload it to Clio's `put_url`, mark it uploaded; the document's id, or None."""
-        link = log.media.fax_download_link
-        if not link:
-            return None
         content = await api.download(link)
-        created = raw.get("creationTime")
         matter = log.additional_submission.get("matters") if log.additional_submission else None
         document = await api.create_document(
             {
-                "name": f"{raw.get('direction')} Fax - {log.contact_info.name} - "
-                f"{format_date_time(created, date_format='MM/DD/YYYY')}.pdf",
+                "name": name,
                 "parent": {
                     "id": matter if matter not in (None, "") else log.contact_info.id,
                     "type": "Matter" if matter not in (None, "") else "Contact",
                 },
-                "received_at": _iso(created),
+                "received_at": _iso(raw.get("creationTime")),
             }
         )
         version = document.get("latest_document_version")
@@ -644,6 +645,54 @@ class ClioConnector(
         if isinstance(latest, Mapping) and latest.get("fully_uploaded"):
             return str(document["id"])
         return None
+
+    async def _uploaded(
+        self,
+        api: ClioApi,
+        log: CreateMessageLogInput | UpdateMessageLogInput,
+        raw: Mapping[str, Any],
+        *,
+        link: str,
+        name: str,
+        what: str,
+    ) -> str | None:
+        """`_upload_document`, with a failure (other than the user's expired token) logged and
+        answered None: the message is logged with a link instead."""
+        try:
+            return await self._upload_document(api, log, raw, link=link, name=name)
+        except CrmAuthExpired:
+            raise
+        except (CrmError, ValueError, KeyError) as failure:
+            logger.warning(
+                f"Clio {what} upload failed",
+                status=getattr(failure, "status", None),
+                error=type(failure).__name__,
+            )
+            return None
+
+    def _document_url(self, user: User, document_id: str) -> str:
+        return f"https://{bare_host(user.hostname)}/nc/#/documents/{document_id}/details"
+
+    async def _message_text(
+        self, api: ClioApi, log: CreateMessageLogInput | UpdateMessageLogInput, raw: Mapping[str, Any]
+    ) -> str:
+        """The message's text. An MMS image is uploaded into Clio as a document (on the matter,
+        else the contact) and linked, as the reference does; if that fails, the link is the
+        token-free media-reader one (the reference writes the download link, which carries the
+        RingCentral access token, into the CRM). A video is linked."""
+        subject = log.message.subject if log.message is not None else None
+        media = log.media
+        if media.image_download_link and media.image_content_type:
+            extension = media.image_content_type.split("/", 1)[-1]
+            created = format_date_time(raw.get("creationTime"), date_format="MM/DD/YYYY")
+            name = f"{raw.get('direction')} Image Message - {log.contact_info.name} - {created}.{extension}"
+            document_id = await self._uploaded(
+                api, log, raw, link=media.image_download_link, name=name, what="image"
+            )
+            if document_id is not None:
+                return texts.message_text(subject, self._document_url(log.user, document_id))
+            return texts.message_text(subject, media.image_link, failed_upload=True)
+        return texts.message_text(subject, media.image_link or media.video_link)
 
     async def create_message_log(self, log: CreateMessageLogInput, /) -> CreateMessageLogResult:
         """A `PhoneCommunication` from the contact to the user for the conversation day (SMS),
@@ -665,29 +714,26 @@ class ClioConnector(
             body = texts.voicemail_body(media.recording_link)
         elif media.fax_doc_link:
             subject = texts.fax_subject(contact.name, created)
-            try:
-                document_id = await self._upload_fax(api, log, raw)
-            except CrmAuthExpired:
-                raise
-            except (CrmError, ValueError, KeyError) as failure:
-                logger.warning(
-                    "Clio fax upload failed",
-                    status=getattr(failure, "status", None),
-                    error=type(failure).__name__,
+            document_id = None
+            if media.fax_download_link:
+                name = (
+                    f"{raw.get('direction')} Fax - {contact.name} - "
+                    f"{format_date_time(created, date_format='MM/DD/YYYY')}.pdf"
                 )
-                document_id = None
+                document_id = await self._uploaded(
+                    api, log, raw, link=media.fax_download_link, name=name, what="fax"
+                )
             if document_id is not None:
-                document_url = f"https://{bare_host(user.hostname)}/nc/#/documents/{document_id}/details"
-                body = texts.fax_uploaded_body(message=raw, document_url=document_url)
+                body = texts.fax_uploaded_body(
+                    message=raw, document_url=self._document_url(user, document_id)
+                )
             else:
                 body = texts.fax_failed_body(media.fax_doc_link)
         else:
             subject = texts.sms_subject(contact.name, created, offset)
             body = texts.sms_body(
                 raw,
-                text=texts.message_text(
-                    message.subject if message else None, media.image_link or media.video_link
-                ),
+                text=await self._message_text(api, log, raw),
                 contact_name=contact.name,
                 contact_number=contact.phone_number,
                 user_name=user_name,
@@ -736,10 +782,7 @@ class ClioConnector(
                 user_name=str(me.get("name") or ""),
                 offset=log.user.timezone_offset,
             )
-            text = texts.message_text(
-                log.message.subject if log.message is not None else None,
-                log.media.image_link or log.media.video_link,
-            )
+            text = await self._message_text(api, log, raw)
             body = texts.add_message(str(record.get("body") or ""), f"{line}\n{text}\n\n")
         await api.update_communication(log_id, {"body": body})
         await self._sms_time_entry(api, log, log_id)

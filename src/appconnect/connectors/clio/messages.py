@@ -51,10 +51,12 @@ def fax_subject(contact_name: str, created: object) -> str:
     return f"Fax document sent from {contact_name} - {_when(created, None, 'YY/MM/DD')}"
 
 
-def message_text(subject: str | None, link: str | None) -> str:
-    """The message's text; with an image or video, the text and the attachment's (token-free) link."""
-    if link:
-        return f"[Message]: {subject if subject is not None else 'N/A'}\n[Link]: {link}"
+def message_text(subject: str | None, link: str | None, *, failed_upload: bool = False) -> str:
+    """The message's text; with an image or video, the text and the attachment's (token-free) link
+    (`[Link - failed to upload]` when the image could not be uploaded into Clio)."""
+    label = "Link - failed to upload" if failed_upload else "Link"
+    if link or failed_upload:
+        return f"[Message]: {subject if subject is not None else 'N/A'}\n[{label}]: {link or ''}"
     return str(subject if subject is not None else "")
 
 
