@@ -609,30 +609,12 @@ class ClioConnector(
         except CrmError as failure:
             logger.warning("Clio SMS time entry failed", status=failure.status)
 
-    async def _upload_document(
-        self,
-        api: ClioApi,
-        log: CreateMessageLogInput | UpdateMessageLogInput,
-        raw: Mapping[str, Any],
-        *,
-        link: str,
-        name: str,
-    ) -> str | None:
-        """Download a message's file from RingCentral, create the document on the matter (else the
-        contact), upload it to Clio's `put_url`, mark it uploaded; the document's id, or None."""
+    async def _store_document(self, api: ClioApi, link: str, document: Json) -> str | None:
+        """Download the file at `link` from RingCentral, create `document` in Clio, upload the file
+        to its `put_url`, mark it uploaded; the document's id, or None."""
         content = await api.download(link)
-        matter = log.additional_submission.get("matters") if log.additional_submission else None
-        document = await api.create_document(
-            {
-                "name": name,
-                "parent": {
-                    "id": matter if matter not in (None, "") else log.contact_info.id,
-                    "type": "Matter" if matter not in (None, "") else "Contact",
-                },
-                "received_at": _iso(raw.get("creationTime")),
-            }
-        )
-        version = document.get("latest_document_version")
+        created = await api.create_document(document)
+        version = created.get("latest_document_version")
         version = version if isinstance(version, Mapping) else {}
         headers = {
             str(item.get("name")): str(item.get("value"))
@@ -640,13 +622,13 @@ class ClioConnector(
             if isinstance(item, Mapping)
         }
         await api.upload(str(version.get("put_url")), headers, content)
-        completed = await api.complete_document(document["id"], str(version.get("uuid")))
+        completed = await api.complete_document(created["id"], str(version.get("uuid")))
         latest = completed.get("latest_document_version")
         if isinstance(latest, Mapping) and latest.get("fully_uploaded"):
-            return str(document["id"])
+            return str(created["id"])
         return None
 
-    async def _uploaded(
+    async def _upload_document(
         self,
         api: ClioApi,
         log: CreateMessageLogInput | UpdateMessageLogInput,
@@ -656,10 +638,21 @@ class ClioConnector(
         name: str,
         what: str,
     ) -> str | None:
-        """`_upload_document`, with a failure (other than the user's expired token) logged and
-        answered None: the message is logged with a link instead."""
+        """A message's file (a fax, an MMS image) as a document on the matter, else the contact.
+
+        A failure other than the user's expired token is logged and answered None: the message is
+        then logged with a link instead."""
+        matter = log.additional_submission.get("matters") if log.additional_submission else None
+        document: Json = {
+            "name": name,
+            "parent": {
+                "id": matter if matter not in (None, "") else log.contact_info.id,
+                "type": "Matter" if matter not in (None, "") else "Contact",
+            },
+            "received_at": _iso(raw.get("creationTime")),
+        }
         try:
-            return await self._upload_document(api, log, raw, link=link, name=name)
+            return await self._store_document(api, link, document)
         except CrmAuthExpired:
             raise
         except (CrmError, ValueError, KeyError) as failure:
@@ -686,7 +679,7 @@ class ClioConnector(
             extension = media.image_content_type.split("/", 1)[-1]
             created = format_date_time(raw.get("creationTime"), date_format="MM/DD/YYYY")
             name = f"{raw.get('direction')} Image Message - {log.contact_info.name} - {created}.{extension}"
-            document_id = await self._uploaded(
+            document_id = await self._upload_document(
                 api, log, raw, link=media.image_download_link, name=name, what="image"
             )
             if document_id is not None:
@@ -720,7 +713,7 @@ class ClioConnector(
                     f"{raw.get('direction')} Fax - {contact.name} - "
                     f"{format_date_time(created, date_format='MM/DD/YYYY')}.pdf"
                 )
-                document_id = await self._uploaded(
+                document_id = await self._upload_document(
                     api, log, raw, link=media.fax_download_link, name=name, what="fax"
                 )
             if document_id is not None:
