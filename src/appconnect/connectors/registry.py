@@ -109,9 +109,8 @@ def _declared_but_not_written(connector: object) -> list[str]:
     cls = type(connector)
     stubs: list[str] = []
     for interface in INTERFACE_PROTOCOLS:
-        if (
-            interface is Connector or interface not in cls.__mro__
-        ):  # Connector's own stubs are BaseConnector's
+        # Connector's own members are the defaults BaseConnector writes; only optional interfaces count.
+        if interface is Connector or interface not in cls.__mro__:
             continue
         for name, member in vars(interface).items():
             if not name.startswith("_") and callable(member) and getattr(cls, name, None) is member:
