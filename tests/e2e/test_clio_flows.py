@@ -413,6 +413,7 @@ async def test_a_fax_is_uploaded_to_the_matter_as_a_document(session: Session) -
     await _log_messages(session, [fax], rcAccessToken="rc-media-token")
     [document] = state.documents.values()
     assert document["content"] == b"%PDF-1.4 fax"
+    assert document["name"] == "Inbound Fax - Ann Example - 07/14/2026.pdf"
     assert document["parent"] == {"id": session.seeded["open"]["id"], "type": "Matter"}
     assert document["latest_document_version"]["fully_uploaded"] is True
     [communication] = state.communications.values()

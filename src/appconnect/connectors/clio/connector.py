@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from appconnect.compose import format_date_time
 from appconnect.connectors.base import (
     BaseConnector,
     CancelsAppointments,
@@ -677,8 +676,7 @@ class ClioConnector(
         media = log.media
         if media.image_download_link and media.image_content_type:
             extension = media.image_content_type.split("/", 1)[-1]
-            created = format_date_time(raw.get("creationTime"), date_format="MM/DD/YYYY")
-            name = f"{raw.get('direction')} Image Message - {log.contact_info.name} - {created}.{extension}"
+            name = texts.document_name(raw, "Image Message", log.contact_info.name, extension)
             document_id = await self._upload_document(
                 api, log, raw, link=media.image_download_link, name=name, what="image"
             )
@@ -709,10 +707,7 @@ class ClioConnector(
             subject = texts.fax_subject(contact.name, created)
             document_id = None
             if media.fax_download_link:
-                name = (
-                    f"{raw.get('direction')} Fax - {contact.name} - "
-                    f"{format_date_time(created, date_format='MM/DD/YYYY')}.pdf"
-                )
+                name = texts.document_name(raw, "Fax", contact.name, "pdf")
                 document_id = await self._upload_document(
                     api, log, raw, link=media.fax_download_link, name=name, what="fax"
                 )

@@ -19,6 +19,7 @@ __all__ = [
     "END_MARKER",
     "FOOTER",
     "add_message",
+    "document_name",
     "fax_failed_body",
     "fax_subject",
     "fax_uploaded_body",
@@ -49,6 +50,13 @@ def voicemail_subject(contact_name: str, created: object, offset: object) -> str
 
 def fax_subject(contact_name: str, created: object) -> str:
     return f"Fax document sent from {contact_name} - {_when(created, None, 'YY/MM/DD')}"
+
+
+def document_name(message: Mapping[str, Any], kind: str, contact_name: str, extension: str) -> str:
+    """The name of a message's file stored in Clio, as the reference names it
+    (`Inbound Fax - Ann Example - 07/14/2026.pdf`, `Inbound Image Message - ....png`)."""
+    created = format_date_time(message.get("creationTime"), date_format="MM/DD/YYYY")
+    return f"{message.get('direction')} {kind} - {contact_name} - {created}.{extension}"
 
 
 def message_text(subject: str | None, link: str | None, *, failed_upload: bool = False) -> str:
