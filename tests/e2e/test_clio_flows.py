@@ -517,6 +517,16 @@ async def test_a_rate_limit_answers_the_contract_message(session: Session) -> No
     assert before + timedelta(seconds=41) <= reset_at <= datetime.now(UTC) + timedelta(seconds=43)
 
 
+async def _wait_matched(session: Session, session_id: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 20
+    while asyncio.get_running_loop().time() < deadline:
+        found = await session.client.get("/callLog", params={"sessionIds": session_id}, headers=session.auth)
+        if found.json()["logs"][0]["matched"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{session_id}: the queued create was never delivered")
+
+
 async def test_a_clio_failure_is_queued_and_the_log_is_written_once_when_clio_answers(
     session: Session,
 ) -> None:
@@ -531,24 +541,8 @@ async def test_a_clio_failure_is_queued_and_the_log_is_written_once_when_clio_an
     assert body["successful"] is False
     assert body["returnMessage"]["messageType"] == "warning"
     assert "written to the CRM automatically" in body["returnMessage"]["message"]
-    deadline = asyncio.get_running_loop().time() + 20
-    matched = False
-    while not matched and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.05)
-        found = await session.client.get("/callLog", params={"sessionIds": "s-500"}, headers=session.auth)
-        matched = found.json()["logs"][0]["matched"]
-    assert matched, "the queued create was never delivered"
+    await _wait_matched(session, "s-500")
     assert len(session.clio.state.communications) == 1  # delivered once, never re-sent
-
-
-async def _wait_matched(session: Session, session_id: str) -> None:
-    deadline = asyncio.get_running_loop().time() + 20
-    while asyncio.get_running_loop().time() < deadline:
-        found = await session.client.get("/callLog", params={"sessionIds": session_id}, headers=session.auth)
-        if found.json()["logs"][0]["matched"]:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{session_id}: the queued create was never delivered")
 
 
 async def test_a_create_of_unknown_outcome_is_found_in_clio_not_sent_again(
