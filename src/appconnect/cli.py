@@ -6,6 +6,7 @@ Run `appconnect --help` for an overview and `appconnect serve --help` for the op
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 from pathlib import Path
@@ -47,11 +48,14 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    context: typer.Context,
     show_version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    pass  # the options of `appconnect` itself; each command has its own
+    """The options of `appconnect` itself; each command has its own."""
+    if context.invoked_subcommand != "serve":
+        gc.enable()  # paused only for a launch that serves (see appconnect.__main__)
 
 
 app.add_typer(db_app, name="db")
@@ -103,7 +107,10 @@ def serve(
         "log_config": None,
         "proxy_headers": True,
         "server_header": False,
+        "ws": "none",  # no WebSocket route: spares every launch importing a WebSocket library
     }
+    if workers > 1 or reload:
+        gc.enable()  # this process supervises; the app starts (and settles) in others
     if workers > 1 and not reload:
         _serve_workers(workers, options)
         return

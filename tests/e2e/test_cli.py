@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +72,46 @@ def test_db_upgrade_version_and_help(tmp_path: Path) -> None:
     assert version.returncode == 0 and version.stdout.strip()
     helped = subprocess.run([*APPCONNECT, "--help"], capture_output=True, text=True, timeout=30)
     assert "serve" in helped.stdout and "db" in helped.stdout
+
+
+LAUNCH_PROBE = """
+import gc, json, sys
+import typer, uvicorn
+from appconnect.__main__ import main
+
+seen = {}
+uvicorn.run = lambda target, **options: seen.update(serving=[gc.isenabled(), options.get("ws")])
+echo = typer.echo
+typer.echo = lambda *args, **kwargs: (seen.update(command=gc.isenabled()), echo(*args, **kwargs))
+for argv in (["appconnect", "serve", "--port", sys.argv[1]], ["appconnect", "version"]):
+    sys.argv = argv
+    try:
+        main()
+    except SystemExit as exited:  # the command line ends with sys.exit, as a launch does
+        assert exited.code in (0, None), exited.code
+    seen["after " + argv[1]] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def test_a_launch_pauses_the_collector_only_until_it_serves(tmp_path: Path) -> None:
+    """`appconnect serve` builds its long-lived heap with the cyclic collector paused; the served
+    app resumes it (tests/unit/test_startup_gc.py), any other command runs with it, and so does the
+    process once the command is done."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCH_PROBE, str(free_port())],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "serving": [False, "none"],  # paused up to the ASGI server, which serves no WebSocket
+        "after serve": True,
+        "command": True,
+        "after version": True,
+    }
+    assert (tmp_path / "appconnect.db").exists()  # the launch went through its checks and migration
