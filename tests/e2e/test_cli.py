@@ -22,6 +22,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**keep, **extra}
 
 
+def _run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """A command run to its end in *cwd*, with only the operator's basic environment and *env*."""
+    return subprocess.run(command, cwd=cwd, env=_clean_env(**env), capture_output=True, text=True, timeout=60)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
     with serving(tmp_path, _clean_env()) as (url, process):
@@ -42,14 +47,7 @@ def test_serve_works_on_a_fresh_directory_with_no_configuration(
 
 
 def test_production_mode_refuses_to_start_without_secrets(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*APPCONNECT, "serve", "--port", str(free_port())],
-        cwd=tmp_path,
-        env=_clean_env(IS_PROD="true", HASH_KEY="h"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run([*APPCONNECT, "serve", "--port", str(free_port())], tmp_path, IS_PROD="true", HASH_KEY="h")
     assert done.returncode == 2
     assert (
         done.stderr.strip().splitlines()[-1] == "error: APP_SERVER_SECRET_KEY must be set when IS_PROD=true"
@@ -58,14 +56,7 @@ def test_production_mode_refuses_to_start_without_secrets(tmp_path: Path) -> Non
 
 
 def test_db_upgrade_version_and_help(tmp_path: Path) -> None:
-    upgrade = subprocess.run(
-        [*APPCONNECT, "db", "upgrade"],
-        cwd=tmp_path,
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    upgrade = _run([*APPCONNECT, "db", "upgrade"], tmp_path)
     assert upgrade.returncode == 0, upgrade.stderr
     assert "database is up to date" in upgrade.stdout and (tmp_path / "appconnect.db").exists()
     version = subprocess.run([*APPCONNECT, "version"], capture_output=True, text=True, timeout=30)
@@ -98,14 +89,7 @@ def test_a_launch_pauses_the_collector_only_until_it_serves(tmp_path: Path) -> N
     """`appconnect serve` builds its long-lived heap with the cyclic collector paused; the served
     app resumes it (tests/unit/test_startup_gc.py), any other command runs with it, and so does the
     process once the command is done."""
-    done = subprocess.run(
-        [sys.executable, "-c", LAUNCH_PROBE, str(free_port())],
-        cwd=tmp_path,
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run([sys.executable, "-c", LAUNCH_PROBE, str(free_port())], tmp_path)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {
