@@ -38,28 +38,42 @@ import httpx
 from appconnect.crm_http.addresses import Resolver, resolve_public_addresses
 from appconnect.crm_http.policy import normalise_host
 
-__all__ = ["GuardedTransport", "PinnedNetworkBackend", "Route", "build_ssl_context", "current_route", "route"]
+__all__ = [
+    "GuardedTransport",
+    "PinnedNetworkBackend",
+    "Route",
+    "build_ssl_context",
+    "current_route",
+    "route",
+    "shared_ssl_context",
+]
 
 
 def build_ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
-    """Verify against *ca_file* (the ``SSL_CERT_FILE`` setting) if given, else certifi's bundle.
+    """A new context verifying against *ca_file* (the ``SSL_CERT_FILE`` setting) if given, else
+    certifi's bundle: for a transport that changes its context (httpcore sets the ALPN protocols
+    on it at every connection, ``h2`` included when HTTP/2 is on)."""
+    return ssl.create_default_context(cafile=ca_file if ca_file else certifi.where())
 
-    One context per file as it is on disk, shared by every client that asks for it: loading a bundle
-    costs about 17 ms, and a launch builds two clients (the start-up checks' and the app's). Nothing
-    changes a context after it is built. A file that was rewritten (another inode, size or time)
-    is loaded again; one that cannot be read raises as before.
+
+def shared_ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """The context of :func:`build_ssl_context`, loaded once per file as it is on disk and shared by
+    every client that asks for it: loading a bundle costs about 17 ms, and a launch builds two
+    clients (the start-up checks' and the app's). Only for transports that never change a context
+    (aiohttp's). A file that was rewritten (another inode, size or time) is loaded again; one that
+    cannot be read raises as before.
     """
     cafile = ca_file if ca_file else certifi.where()
     try:
         found = os.stat(cafile)
     except OSError:
-        return ssl.create_default_context(cafile=cafile)  # raises the precise error
+        return build_ssl_context(cafile)  # raises the precise error
     return _loaded_context(cafile, (found.st_ino, found.st_size, found.st_mtime_ns))
 
 
 @functools.lru_cache(maxsize=8)
 def _loaded_context(cafile: str, version: tuple[int, int, int]) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=cafile)
+    return build_ssl_context(cafile)
 
 
 @dataclass(frozen=True, slots=True)

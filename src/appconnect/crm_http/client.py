@@ -29,7 +29,13 @@ import httpx
 import structlog
 
 from appconnect.crm_http._aiohttp import AiohttpTransport
-from appconnect.crm_http._network import GuardedTransport, Route, build_ssl_context, route
+from appconnect.crm_http._network import (
+    GuardedTransport,
+    Route,
+    build_ssl_context,
+    route,
+    shared_ssl_context,
+)
 from appconnect.crm_http.addresses import Resolver, resolve_public_addresses, system_resolver
 from appconnect.crm_http.classify import classify_response, classify_transport_error
 from appconnect.crm_http.errors import CrmError, CrmRequestRefused
@@ -107,7 +113,7 @@ class CrmHttp:
             )
         elif transport is None:
             transport = AiohttpTransport(
-                ssl_context=build_ssl_context(ca_file),
+                ssl_context=shared_ssl_context(ca_file),
                 max_connections=max_connections,
                 keepalive_expiry=KEEPALIVE_SECONDS,
                 resolver=self._resolver,
