@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.store.db import Database
 from appconnect.store.models import AccountDataRow
 from appconnect.store.prepared import Prepared
+from appconnect.store.upserts import PerDialect
 
 _TABLE: Table = typing.cast(Table, AccountDataRow.__table__)
 _A = _TABLE.c  # Core columns (see store/users.py)
@@ -43,7 +42,7 @@ def _put(insert: Any) -> Prepared:
     )
 
 
-_PUT = {"postgresql": _put(pg_insert), "sqlite": _put(sqlite_insert)}
+_PUT = PerDialect(_put)
 
 
 class AccountDataRepository:

@@ -26,13 +26,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.domain import CallLogLink
 from appconnect.store.db import Database
 from appconnect.store.models import CallLogRow
 from appconnect.store.prepared import Bound, Prepared
+from appconnect.store.upserts import PerDialect
 
 PENDING = "pending"
 CREATED = "created"
@@ -158,7 +157,7 @@ def _reserve_statement(insert: Any) -> Prepared:
     return Prepared(insert(_TABLE).values(values).on_conflict_do_nothing().returning(_C.id))
 
 
-_RESERVE = {"postgresql": _reserve_statement(pg_insert), "sqlite": _reserve_statement(sqlite_insert)}
+_RESERVE = PerDialect(_reserve_statement)
 _BY_KEY = (
     _C.id == bindparam("key_id"),
     _C.session_id == bindparam("key_session_id"),

@@ -21,12 +21,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.domain import MessageLogLink
 from appconnect.store.db import Database
 from appconnect.store.models import MessageConversationLogRow, MessageLogRow
+from appconnect.store.upserts import dialect_insert
 
 PENDING = "pending"
 CREATED = "created"
@@ -110,7 +109,7 @@ class MessageLogRepository:
 
     async def add(self, link: MessageLogLink) -> bool:
         """Insert a created link unless that message is already logged; True when inserted."""
-        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._db.backend)
         statement = (
             insert(MessageLogRow)
             .values(
@@ -147,7 +146,7 @@ class MessageLogRepository:
                     MessageLogRow.updated_at < self._cutoff(),
                 )
             )
-        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._db.backend)
         statement = (
             insert(MessageLogRow)
             .values(
@@ -259,7 +258,7 @@ class MessageLogRepository:
                 "user_id": user_id,
                 "state": PENDING,
             }
-            insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+            insert = dialect_insert(self._db.backend)
             statement = (
                 insert(MessageConversationLogRow)
                 .values(**values)

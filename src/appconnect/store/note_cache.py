@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.store.db import Database
 from appconnect.store.models import NoteCacheRow
+from appconnect.store.upserts import dialect_insert
 
 NOTE_CACHE_TTL = timedelta(hours=1)
 
@@ -20,7 +19,7 @@ class NoteCacheRepository:
 
     async def put(self, session_id: str, note: str | None) -> None:
         expires_at = datetime.now(UTC) + NOTE_CACHE_TTL
-        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._db.backend)
         statement = insert(NoteCacheRow).values(session_id=session_id, note=note, expires_at=expires_at)
         statement = statement.on_conflict_do_update(
             index_elements=["session_id"], set_={"note": note, "expires_at": expires_at}

@@ -31,8 +31,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, event, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -52,6 +50,7 @@ from appconnect.store.models import (
     MessageLogRow,
     UserRow,
 )
+from appconnect.store.upserts import dialect_insert
 
 BATCH = 500
 SEALED_VERSION = 2  # the managed-value wrapper of appconnect.store.managed_auth
@@ -385,7 +384,7 @@ def _plans(box: SecretBox, reseal: _Resealer) -> list[_Plan]:
 async def _copy(
     source: AsyncConnection, present: set[str], plan: _Plan, destination: Database, report: TableReport
 ) -> None:
-    insert = pg_insert if destination.backend == "postgresql" else sqlite_insert
+    insert = dialect_insert(destination.backend)
     table: Table = plan.target.__table__
     async for batch in _stream(source, plan.source, plan.columns, present, plan.order):
         report.read += len(batch)
@@ -410,7 +409,7 @@ async def _copy(
 
 async def _seed_conversation_logs(destination: Database) -> None:
     """One conversation-day log per imported conversation (as migration 0002 seeds them)."""
-    insert = pg_insert if destination.backend == "postgresql" else sqlite_insert
+    insert = dialect_insert(destination.backend)
     m = MessageLogRow.__table__.c
     grouped = (
         select(

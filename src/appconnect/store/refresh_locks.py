@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.store.db import Database
 from appconnect.store.models import TokenRefreshLockRow
+from appconnect.store.upserts import dialect_insert
 
 REFRESHED = "refreshed"
 REVOKED = "revoked"
@@ -50,7 +49,7 @@ class RefreshLockRepository:
     async def try_acquire(self, user_id: str, owner: str, ttl_seconds: float) -> bool:
         """Take the lease when nobody holds it (absent, finished or expired); True when `owner` has it."""
         now = datetime.now(UTC)
-        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._db.backend)
         statement = insert(TokenRefreshLockRow).values(
             user_id=user_id, owner=owner, expires_at=now + timedelta(seconds=ttl_seconds), outcome=None
         )

@@ -23,8 +23,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, Text, bindparam, cast, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.domain import User
 from appconnect.logging import remember_request_secret
@@ -32,6 +30,7 @@ from appconnect.security import SecretBox
 from appconnect.store.db import Database
 from appconnect.store.models import UserRow
 from appconnect.store.prepared import Prepared
+from appconnect.store.upserts import dialect_insert
 from appconnect.store.user_changes import UserChangeFeed
 
 _UNSET: Any = object()
@@ -175,7 +174,7 @@ class UserRepository:
             "hashed_rc_extension_id": user.hashed_rc_extension_id,
             "user_settings": dict(user.user_settings),
         }
-        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._db.backend)
         statement = insert(_TABLE).values(id=user.id, **values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"],
